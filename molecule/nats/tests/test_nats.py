@@ -1,0 +1,119 @@
+"""The NATS role installs a real nats-server that plugNmeet's components can use."""
+
+import asyncio
+import json
+import os
+import stat
+
+import nats
+from nats.errors import Error as NatsError
+
+from conftest import lab_address
+
+
+def test_service_running_as_its_own_user(host):
+    service = host.service("nats")
+    assert service.is_enabled
+    assert service.is_running
+    main_pid = host.check_output("systemctl show -p MainPID --value nats")
+    assert host.check_output(f"ps -o user= -p {main_pid}") == "nats"
+    assert host.user("nats").shell == "/usr/sbin/nologin"
+
+
+def test_listens_on_private_address_and_loopback_monitoring(host):
+    address = lab_address(host)
+    assert host.socket(f"tcp://{address}:4222").is_listening
+    assert host.socket(f"tcp://{address}:8222").is_listening  # websocket, for HAProxy's /ws
+    assert host.socket("tcp://127.0.0.1:8223").is_listening  # monitoring
+    assert not host.socket("tcp://0.0.0.0:4222").is_listening
+    assert not host.socket(f"tcp://{address}:8223").is_listening
+
+
+def test_jetstream_enabled(host):
+    jsz = json.loads(host.check_output("curl -sf http://127.0.0.1:8223/jsz"))
+    assert jsz["config"]["store_dir"].startswith("/var/lib/nats/jetstream")
+    varz = json.loads(host.check_output("curl -sf http://127.0.0.1:8223/varz"))
+    assert varz["server_name"] == host.backend.get_hostname()
+    assert varz["version"] == "2.12.15"
+
+
+def test_systemd_hardening_in_effect(host):
+    props = dict(
+        line.split("=", 1)
+        for line in host.check_output(
+            "systemctl show nats -p NoNewPrivileges -p ProtectSystem -p ProtectHome -p PrivateTmp "
+            "-p PrivateDevices -p CapabilityBoundingSet -p RestrictNamespaces -p MemoryDenyWriteExecute"
+        ).splitlines()
+    )
+    assert props["NoNewPrivileges"] == "yes"
+    assert props["ProtectSystem"] == "strict"
+    assert props["ProtectHome"] == "yes"
+    assert props["PrivateTmp"] == "yes"
+    assert props["PrivateDevices"] == "yes"
+    assert props["CapabilityBoundingSet"] == ""
+    assert props["MemoryDenyWriteExecute"] == "yes"
+    # The running process really cannot write outside its state directory.
+    main_pid = host.check_output("systemctl show -p MainPID --value nats")
+    mounts = host.check_output(f"cat /proc/{main_pid}/mountinfo")
+    assert any(" / / ro," in line or " / / ro " in line for line in mounts.splitlines())
+
+
+def test_config_holds_only_public_keys(host, secrets):
+    config = host.file("/etc/nats/nats-server.conf")
+    assert config.mode == 0o640
+    content = config.content_string
+    for name in ("nats_server_user_seed", "nats_auth_callout_issuer_seed", "nats_auth_callout_xkey_seed"):
+        assert secrets[name] not in content
+    assert "auth_callout" in content
+
+
+def test_secrets_file_private(secrets_path):
+    assert stat.S_IMODE(os.stat(secrets_path).st_mode) == 0o600
+
+
+def _run(coro):
+    return asyncio.new_event_loop().run_until_complete(coro)
+
+
+def test_server_user_can_create_a_stream(host, secrets):
+    address = lab_address(host)
+
+    async def scenario():
+        nc = await nats.connect(
+            servers=[f"nats://{address}:4222"],
+            nkeys_seed_str=secrets["nats_server_user_seed"],
+            allow_reconnect=False,
+            connect_timeout=5,
+        )
+        try:
+            js = nc.jetstream()
+            await js.add_stream(name="MOLECULE", subjects=["molecule.>"])
+            ack = await js.publish("molecule.check", b"hello")
+            info = await js.stream_info("MOLECULE")
+            await js.delete_stream("MOLECULE")
+            return ack.stream, info.state.messages
+        finally:
+            await nc.close()
+
+    assert _run(scenario()) == ("MOLECULE", 1)
+
+
+def test_unauthenticated_client_is_refused(host):
+    """Without credentials the server asks the auth callout; with no plugnmeet-server answering, it refuses."""
+    address = lab_address(host)
+
+    async def scenario():
+        nc = await nats.connect(
+            servers=[f"nats://{address}:4222"], allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=10
+        )
+        try:
+            await nc.flush(timeout=10)
+            flushed = True
+        except NatsError:
+            flushed = False
+        return flushed, nc.is_closed, str(nc.last_error)
+
+    flushed, closed, error = _run(scenario())
+    assert not flushed
+    assert closed
+    assert "authorization" in error.lower()

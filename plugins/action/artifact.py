@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 plugnmeet.deploy maintainers
+# MIT License (see LICENSE)
+"""Action for plugnmeet.deploy.artifact: resolve, verify and unpack a release archive on the controller."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+import tempfile
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.urls import open_url
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.plugnmeet.deploy.plugins.module_utils import artifacts as pnm
+
+DOWNLOAD_TIMEOUT = 60
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset((
+        'name', 'version', 'archive', 'url', 'checksums_file', 'upstream_checksums', 'checksums',
+        'hosts_arch', 'source_dir', 'mirror_url', 'cache_dir', 'validate_certs',
+    ))
+
+    def _download(self, url, dest, validate_certs):
+        """Fetch url to dest through a temporary file, so dest is either complete or absent."""
+        directory = os.path.dirname(dest)
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+        handle, tmp = tempfile.mkstemp(dir=directory, prefix='.download-')
+        try:
+            response = open_url(url, timeout=DOWNLOAD_TIMEOUT, validate_certs=validate_certs)
+            with os.fdopen(handle, 'wb') as out:
+                shutil.copyfileobj(response, out)
+            os.chmod(tmp, 0o644)
+            os.rename(tmp, dest)
+        except Exception as exc:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise pnm.ArtifactError('download of %s failed: %s' % (url, to_native(exc)))
+
+    def _resolve(self, args, arch, result):
+        name, version = args['name'], args['version']
+        archive = pnm.fill(args['archive'], name, version, arch)
+        relative = os.path.join(name, version, arch)
+        cache_dir = os.path.join(args['cache_dir'], relative)
+        sums_name = args.get('checksums_file') or ''
+        if args.get('source_dir'):
+            origin = os.path.join(args['source_dir'], relative)
+            archive_path = os.path.join(origin, archive)
+            if not os.path.isfile(archive_path):
+                raise pnm.ArtifactError(
+                    '%s is not in the offline artifact directory: put %s there (upstream: %s), '
+                    'or unset plugnmeet_artifacts_dir to download it'
+                    % (archive, archive_path, pnm.fill(args['url'], name, version, arch, archive)))
+            sums_path = os.path.join(origin, sums_name) if sums_name else None
+        else:
+            mirror = (args.get('mirror_url') or '').rstrip('/')
+            if mirror:
+                base = '%s/%s/%s/%s' % (mirror, name, version, arch)
+                archive_url = '%s/%s' % (base, archive)
+                sums_url = '%s/%s' % (base, sums_name) if sums_name else None
+            else:
+                archive_url = pnm.fill(args['url'], name, version, arch, archive)
+                sums_url = None
+                if sums_name and args.get('upstream_checksums', True):
+                    sums_url = pnm.fill(args['url'], name, version, arch, sums_name)
+            archive_path = os.path.join(cache_dir, archive)
+            sums_path = os.path.join(cache_dir, sums_name) if sums_url else None
+            if not os.path.isfile(archive_path):
+                self._download(archive_url, archive_path, args.get('validate_certs', True))
+                result['downloaded'].append(archive_url)
+            if sums_path and not os.path.isfile(sums_path):
+                self._download(sums_url, sums_path, args.get('validate_certs', True))
+                result['downloaded'].append(sums_url)
+
+        pinned = (args.get('checksums') or {}).get(arch)
+        if pinned:
+            expected, source = pnm.normalize_sha256(pinned), 'pinned checksum'
+        elif sums_path and os.path.isfile(sums_path):
+            with open(sums_path) as handle:
+                expected = pnm.sha256_from_sums(handle.read(), archive)
+            source = sums_path
+            if expected is None:
+                raise pnm.ArtifactError('%s lists no sha256 for %s' % (sums_path, archive))
+        else:
+            raise pnm.ArtifactError(
+                'no sha256 is known for %s %s (%s): upstream publishes no checksums file for it. '
+                'Set the role\'s checksums variable to {%s: "sha256:<hex>"}, or provide %s next to the archive '
+                'in plugnmeet_artifacts_dir / the mirror' % (name, version, arch, arch, sums_name or 'SHA256SUMS'))
+
+        actual = pnm.file_sha256(archive_path)
+        if actual != expected:
+            if not args.get('source_dir'):
+                # A corrupt or tampered download must not stay in the cache and pass next time.
+                os.unlink(archive_path)
+            raise pnm.ArtifactError('checksum mismatch for %s: expected %s (%s), got %s'
+                                    % (archive_path, expected, source, actual))
+        unpacked = os.path.join(cache_dir, 'unpacked-%s' % actual[:16])
+        if pnm.unpack(archive_path, unpacked):
+            result['unpacked_now'].append(arch)
+        result['sha256'][arch] = actual
+        result['unpacked'][arch] = unpacked
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        args = dict(self._task.args)
+        for required in ('name', 'version', 'archive', 'url', 'hosts_arch', 'cache_dir'):
+            if not args.get(required):
+                raise AnsibleActionFail('%s is required' % required)
+        if args.get('source_dir') and args.get('mirror_url'):
+            raise AnsibleActionFail('set plugnmeet_artifacts_dir or plugnmeet_artifacts_mirror_url, not both')
+        for key in ('cache_dir', 'source_dir'):
+            if args.get(key):
+                args[key] = os.path.abspath(os.path.expanduser(to_text(args[key])))
+
+        result.update(downloaded=[], unpacked_now=[], sha256={}, unpacked={}, arch_by_host={})
+        try:
+            for host, machine in sorted(args['hosts_arch'].items()):
+                result['arch_by_host'][host] = pnm.release_arch(machine, host)
+            for arch in sorted(set(result['arch_by_host'].values())):
+                self._resolve(args, arch, result)
+        except pnm.ArtifactError as exc:
+            raise AnsibleActionFail('%s %s: %s' % (args['name'], args['version'], to_native(exc)))
+        result['changed'] = bool(result['downloaded'] or result['unpacked_now'])
+        return result

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 plugnmeet.deploy maintainers
+# MIT License (see LICENSE)
+"""The deployment's secrets: what exists, how each one is generated, and how a stored set is checked.
+
+Every secret two components must agree on is generated once, here, and read from one file by every role.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import secrets as _random
+import string
+
+from ansible_collections.plugnmeet.deploy.plugins.module_utils import nkeys
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+def random_token(length, prefix=''):
+    """Letters and digits only: the values end up in YAML, URLs, NATS subjects and shell-free configs."""
+    return prefix + ''.join(_random.choice(_ALPHANUMERIC) for _unused in range(length))
+
+
+# name -> (how to generate, what a valid value looks like). Order is the file's order.
+SPEC = (
+    ('plugnmeet_api_key', lambda: random_token(12, 'plugnmeet'), 'token'),
+    ('plugnmeet_api_secret', lambda: random_token(40), 'token'),
+    ('livekit_api_key', lambda: random_token(12, 'API'), 'token'),
+    # LiveKit refuses secrets shorter than 32 characters.
+    ('livekit_api_secret', lambda: random_token(48), 'token'),
+    ('nats_auth_callout_issuer_seed', lambda: nkeys.generate_seed('account'), 'account'),
+    ('nats_server_user_seed', lambda: nkeys.generate_seed('user'), 'user'),
+    ('nats_auth_callout_xkey_seed', lambda: nkeys.generate_seed('curve'), 'curve'),
+    ('mariadb_password', lambda: random_token(32), 'token'),
+    ('redis_password', lambda: random_token(32), 'token'),
+)
+NAMES = tuple(name for name, _gen, _kind in SPEC)
+
+
+class SecretsError(ValueError):
+    """A stored secrets file that cannot be used as it is."""
+
+
+def validate(name, value, kind):
+    if not isinstance(value, str) or not value:
+        raise SecretsError('%s must be a non-empty string' % name)
+    if kind == 'token':
+        if any(char not in _ALPHANUMERIC for char in value):
+            raise SecretsError('%s may only contain letters and digits' % name)
+        if len(value) < 12:
+            raise SecretsError('%s is shorter than 12 characters' % name)
+        return
+    try:
+        found, _raw = nkeys.decode_seed(value)
+    except nkeys.NkeyError as exc:
+        raise SecretsError('%s is not an nkey seed: %s' % (name, exc))
+    if found != kind:
+        raise SecretsError('%s must be a %s seed, found a %s seed' % (name, kind, found))
+
+
+def complete(stored):
+    """Return (all secrets, names that were generated now). Existing values are kept and checked."""
+    if stored is None:
+        stored = {}
+    if not isinstance(stored, dict):
+        raise SecretsError('the secrets file must hold a mapping of names to values')
+    result = dict(stored)
+    generated = []
+    for name, generate, kind in SPEC:
+        if name in stored:
+            validate(name, stored[name], kind)
+        else:
+            result[name] = generate()
+            generated.append(name)
+    return result, generated
+
+
+def render(values):
+    """YAML text of the secrets, in SPEC order, then any extra keys the user added."""
+    lines = [
+        '# plugnmeet.deploy secrets, generated once and reused on every run. Keep this file private (mode 0600).',
+    ]
+    extra = sorted(name for name in values if name not in NAMES)
+    for name in NAMES + tuple(extra):
+        # A JSON string is also a valid YAML scalar, whatever characters a user-added value holds.
+        lines.append('%s: %s' % (name, json.dumps(values[name])))
+    return '\n'.join(lines) + '\n'

@@ -1,0 +1,128 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 plugnmeet.deploy maintainers
+# MIT License (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: artifact
+short_description: Resolve, verify and unpack a pinned release archive on the controller
+version_added: 0.1.0
+description:
+  - Runs on the controller (it is an action plugin), once for every architecture among O(hosts_arch).
+  - Takes the archive from the offline directory O(source_dir), or downloads it into O(cache_dir) from
+    O(mirror_url) or from upstream O(url). All three use the layout C(<root>/<name>/<version>/<arch>/<archive>).
+  - Verifies the archive's sha256 for B(every) architecture, against O(checksums) when pinned, else against the
+    release's checksums file O(checksums_file) from the same source. Fails, naming what to set, when neither exists.
+  - A downloaded archive that fails verification is deleted from the cache.
+  - Unpacks each verified archive once into C(<cache_dir>/<name>/<version>/<arch>/unpacked-<sha256 prefix>),
+    atomically, refusing members that would land outside that directory.
+  - Only the controller's cache changes, so it runs in check mode too; the hosts are changed by the tasks that
+    copy the unpacked files.
+options:
+  name:
+    description: Artifact name, the first level of the layout (for example V(livekit-server)).
+    type: str
+    required: true
+  version:
+    description: Release version without a leading C(v).
+    type: str
+    required: true
+  archive:
+    description: Archive file name; C({version}) and C({arch}) are replaced.
+    type: str
+    required: true
+  url:
+    description: Upstream download URL; C({version}), C({arch}) and C({archive}) are replaced. The checksums file
+      is fetched from the same URL with C({archive}) replaced by its name.
+    type: str
+    required: true
+  checksums_file:
+    description: Name of the sha256sum-format file that lists the archive (V(checksums.txt), V(SHA256SUMS)).
+      Empty when there is none.
+    type: str
+    default: ''
+  upstream_checksums:
+    description: Whether upstream publishes O(checksums_file). When false, only the offline directory and the
+      mirror are asked for it, and online installs need O(checksums).
+    type: bool
+    default: true
+  checksums:
+    description: Pinned sha256 by architecture (V(amd64), V(arm64)); C(sha256:) prefix optional. Wins over
+      any checksums file.
+    type: dict
+    default: {}
+  hosts_arch:
+    description: Each host's C(ansible_facts.architecture), by host name.
+    type: dict
+    required: true
+  source_dir:
+    description: Offline artifact directory on the controller. Nothing is downloaded when set.
+    type: path
+  mirror_url:
+    description: Base URL of a mirror with the same layout as O(source_dir).
+    type: str
+  cache_dir:
+    description: Controller directory for downloads and unpacked archives.
+    type: path
+    required: true
+  validate_certs:
+    description: Verify TLS certificates of downloads.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details: Changes only the controller's cache, which check mode needs to report the hosts' changes correctly.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+author:
+  - plugnmeet.deploy maintainers
+'''
+
+EXAMPLES = r'''
+- name: Resolve livekit-server for every architecture in the play
+  plugnmeet.deploy.artifact:
+    name: livekit-server
+    version: 1.13.5
+    archive: livekit_{version}_linux_{arch}.tar.gz
+    url: https://github.com/livekit/livekit/releases/download/v{version}/{archive}
+    checksums_file: checksums.txt
+    hosts_arch: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, ['ansible_facts', 'architecture']))) }}"
+    cache_dir: ~/.cache/plugnmeet-deploy/artifacts
+  run_once: true
+  register: livekit_artifact
+'''
+
+RETURN = r'''
+arch_by_host:
+  description: The release architecture of every host.
+  returned: success
+  type: dict
+  sample: {main1: amd64, rec1: arm64}
+unpacked:
+  description: Controller directory of the unpacked archive, by architecture.
+  returned: success
+  type: dict
+  sample: {amd64: /root/.cache/plugnmeet-deploy/artifacts/livekit-server/1.13.5/amd64/unpacked-0123456789abcdef}
+sha256:
+  description: Verified sha256 of each architecture's archive.
+  returned: success
+  type: dict
+  sample: {amd64: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}
+downloaded:
+  description: URLs downloaded by this run.
+  returned: success
+  type: list
+  elements: str
+unpacked_now:
+  description: Architectures unpacked by this run.
+  returned: success
+  type: list
+  elements: str
+'''
