@@ -1,6 +1,7 @@
 """Helpers shared by the Molecule scenarios' testinfra tests."""
 
 import os
+import subprocess
 
 import pytest
 import yaml
@@ -24,3 +25,43 @@ def secrets(secrets_path):
 def lab_address(host):
     """The lab host's address on the lab network, reachable from this controller."""
     return host.check_output("hostname -I").split()[0]
+
+
+def instances():
+    with open(os.environ["MOLECULE_INSTANCE_CONFIG"]) as handle:
+        return [entry["instance"] for entry in yaml.safe_load(handle) or []]
+
+
+def run_check_diff(hidden_files):
+    """Run the scenario's converge with --check --diff and return (return code, output).
+
+    The given files are first moved aside on every host, so the diff shows their whole would-be content: a
+    secret in any of them, or in any task's output, would be printed.
+    """
+    hosts = instances()
+
+    def move(src_suffix, dst_suffix):
+        for name in hosts:
+            for path in hidden_files:
+                subprocess.run(
+                    ["docker", "exec", name, "sh", "-c", f'[ ! -e "{path}{src_suffix}" ] || mv "{path}{src_suffix}" "{path}{dst_suffix}"'],
+                    check=True,
+                )
+
+    move("", ".pnm-hidden")
+    try:
+        converge = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+        proc = subprocess.run(
+            ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--check", "--diff", converge],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        move(".pnm-hidden", "")
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def assert_no_secret_in(output, secrets):
+    leaked = sorted(name for name, value in secrets.items() if value and str(value) in output)
+    assert not leaked, f"secrets printed: {leaked}"

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 plugnmeet.deploy maintainers
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -23,7 +23,7 @@ options:
     type: str
     choices: [account, user, curve, operator, server, cluster]
 author:
-  - plugnmeet.deploy maintainers
+  - plugnmeet.deploy maintainers (@plugnmeet-deploy)
 '''
 
 EXAMPLES = r'''

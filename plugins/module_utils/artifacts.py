@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 plugnmeet.deploy maintainers
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Release artifacts on the controller: where an archive comes from, which sha256 it must have, unpacking.
 
 Layout shared by the offline directory, the mirror and the controller cache::

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 plugnmeet.deploy maintainers
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """NATS nkeys: generate seeds and derive public keys, without the nkeys package.
 
 The PyPI ``nkeys`` package has no curve (xkey) support, while plugNmeet's auth callout needs one.  Ed25519 and

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 plugnmeet.deploy maintainers
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The deployment's secrets: what exists, how each one is generated, and how a stored set is checked.
 
 Every secret two components must agree on is generated once, here, and read from one file by every role.

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 plugnmeet.deploy maintainers
-# MIT License (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -75,14 +75,18 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Changes only the controller's cache, which check mode needs to report the hosts' changes correctly.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
+    description: Target OS/families that can be operated against.
+    support: N/A
     platforms: posix
 author:
-  - plugnmeet.deploy maintainers
+  - plugnmeet.deploy maintainers (@plugnmeet-deploy)
 '''
 
 EXAMPLES = r'''
@@ -93,8 +97,10 @@ EXAMPLES = r'''
     archive: livekit_{version}_linux_{arch}.tar.gz
     url: https://github.com/livekit/livekit/releases/download/v{version}/{archive}
     checksums_file: checksums.txt
-    hosts_arch: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, ['ansible_facts', 'architecture']))) }}"
+    hosts_arch: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, arch_fact))) }}"
     cache_dir: ~/.cache/plugnmeet-deploy/artifacts
+  vars:
+    arch_fact: [ansible_facts, architecture]
   run_once: true
   register: livekit_artifact
 '''

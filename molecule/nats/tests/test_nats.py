@@ -8,7 +8,8 @@ import stat
 import nats
 from nats.errors import Error as NatsError
 
-from conftest import lab_address
+import pytest
+from conftest import assert_no_secret_in, instances, lab_address, run_check_diff
 
 
 def test_service_running_as_its_own_user(host):
@@ -117,3 +118,15 @@ def test_unauthenticated_client_is_refused(host):
     assert not flushed
     assert closed
     assert "authorization" in error.lower()
+
+
+def test_check_diff_shows_changes_but_never_a_secret(host, secrets):
+    """--check --diff on hosts missing their config: the diff shows the config, no secret appears, nothing changes."""
+    if host.backend.get_hostname() != instances()[0]:
+        pytest.skip("runs once for the scenario")
+    before = host.file("/etc/nats/nats-server.conf").sha256sum
+    code, output = run_check_diff(["/etc/nats/nats-server.conf", "/etc/systemd/system/nats.service"])
+    assert code == 0, output[-3000:]
+    assert "auth_callout" in output  # the config's content really was shown
+    assert_no_secret_in(output, secrets)
+    assert host.file("/etc/nats/nats-server.conf").sha256sum == before

@@ -1,0 +1,46 @@
+# plugnmeet.deploy: the two commands a new user needs are `make lab` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv/bin
+export PATH := $(CURDIR)/$(VENV):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PNM_CACHE_DIR ?= $(HOME)/.cache/plugnmeet-deploy
+# Every scenario under molecule/ that has a molecule.yml.
+SCENARIOS ?= $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+LAB_INVENTORY ?= inventories/lab
+
+.PHONY: setup lab lab-down lint sanity unit build molecule test $(addprefix molecule-,$(SCENARIOS))
+
+setup:
+	bash tools/setup.sh
+
+# Bring up the built-in lab (real systemd hosts on this machine) and run phase 1 against it.
+lab: setup
+	bash tools/timed.sh "lab hosts" ansible-playbook tools/lab/up.yml -i $(LAB_INVENTORY)
+	bash tools/timed.sh "phase 1 on the lab" ansible-playbook playbooks/phase1-split-recorder.yml -i $(LAB_INVENTORY)
+
+lab-down:
+	ansible-playbook tools/lab/down.yml -i $(LAB_INVENTORY)
+
+lint:
+	bash tools/timed.sh yamllint yamllint --strict .
+	bash tools/timed.sh ansible-lint ansible-lint --nocolor
+	bash tools/timed.sh "changelog fragments" antsibull-changelog lint
+
+sanity:
+	bash tools/timed.sh "ansible-test sanity" bash tools/sanity.sh
+
+unit:
+	bash tools/timed.sh "unit tests" pytest tests/unit -q
+
+# The built collection installs offline and its plugins load from the installed copy.
+build:
+	bash tools/timed.sh "collection build and offline install" bash tools/build-check.sh
+
+molecule: $(addprefix molecule-,$(SCENARIOS))
+
+$(addprefix molecule-,$(SCENARIOS)): molecule-%:
+	bash tools/timed.sh "molecule $*" molecule test -s $*
+
+# Every test, in order of cost. CI runs exactly this.
+test: setup
+	$(MAKE) --no-print-directory lint sanity unit build molecule
