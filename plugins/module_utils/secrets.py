@@ -81,6 +81,7 @@ def complete(stored):
 def render(values):
     """YAML text of the secrets, in SPEC order, then any extra keys the user added."""
     lines = [
+        '---',
         '# plugnmeet.deploy secrets, generated once and reused on every run. Keep this file private (mode 0600).',
     ]
     extra = sorted(name for name in values if name not in NAMES)
