@@ -51,6 +51,7 @@ class ActionModule(ActionBase):
         archive = pnm.fill(args['archive'], name, version, arch)
         relative = os.path.join(name, version, arch)
         cache_dir = os.path.join(args['cache_dir'], relative)
+        pinned = (args.get('checksums') or {}).get(arch)
         sums_name = args.get('checksums_file') or ''
         if args.get('source_dir'):
             origin = os.path.join(args['source_dir'], relative)
@@ -73,7 +74,8 @@ class ActionModule(ActionBase):
                 if sums_name and args.get('upstream_checksums', True):
                     sums_url = pnm.fill(args['url'], name, version, arch, sums_name)
             archive_path = os.path.join(cache_dir, archive)
-            sums_path = os.path.join(cache_dir, sums_name) if sums_url else None
+            # A pinned checksum wins, so the checksums file is not even fetched.
+            sums_path = os.path.join(cache_dir, sums_name) if sums_url and not pinned else None
             if not os.path.isfile(archive_path):
                 self._download(archive_url, archive_path, args.get('validate_certs', True))
                 result['downloaded'].append(archive_url)
@@ -81,7 +83,6 @@ class ActionModule(ActionBase):
                 self._download(sums_url, sums_path, args.get('validate_certs', True))
                 result['downloaded'].append(sums_url)
 
-        pinned = (args.get('checksums') or {}).get(arch)
         if pinned:
             expected, source = pnm.normalize_sha256(pinned), 'pinned checksum'
         elif sums_path and os.path.isfile(sums_path):
@@ -99,8 +100,11 @@ class ActionModule(ActionBase):
         actual = pnm.file_sha256(archive_path)
         if actual != expected:
             if not args.get('source_dir'):
-                # A corrupt or tampered download must not stay in the cache and pass next time.
-                os.unlink(archive_path)
+                # Neither a corrupt or tampered download nor a wrong checksums file may stay in the cache: the
+                # next run fetches both again.
+                for cached in (archive_path, sums_path):
+                    if cached and os.path.isfile(cached):
+                        os.unlink(cached)
             raise pnm.ArtifactError('checksum mismatch for %s: expected %s (%s), got %s'
                                     % (archive_path, expected, source, actual))
         unpacked = os.path.join(cache_dir, 'unpacked-%s' % actual[:16])

@@ -66,7 +66,8 @@ def _decode(text):
     try:
         raw = bytearray(base64.b32decode(padded.encode('ascii')))
     except (ValueError, TypeError, UnicodeEncodeError):
-        raise NkeyError('not base32: %s...' % text[:2])
+        # Never echo the input: a password pasted into a seed field would leak.
+        raise NkeyError('not base32')
     if len(raw) < 3:
         raise NkeyError('too short to be an nkey')
     body, crc = raw[:-2], raw[-2] | (raw[-1] << 8)
