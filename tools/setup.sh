@@ -11,6 +11,7 @@ main() {
   timed "controller venv" bash "${REPO_ROOT}/tools/bootstrap.sh"
   timed "lab host images" bash "${REPO_ROOT}/tools/images.sh"
   timed "artifacts (nats-server, livekit-server)" bash "${REPO_ROOT}/tools/artifacts.sh" nats livekit
+  timed "plugnmeet-server stand-in (test code)" bash "${REPO_ROOT}/tools/standin.sh" >/dev/null
   # The recorder's module is not served by every Go proxy; what cannot be built is reported, not fatal here.
   timed "artifact (plugnmeet-recorder)" bash "${REPO_ROOT}/tools/artifacts.sh" recorder ||
     log "WARNING: no plugnmeet-recorder artifact; scenarios that need it will say so"
