@@ -14,6 +14,8 @@ LIVEKIT_VERSION="1.13.5"
 RECORDER_VERSION="2.3.0"
 # plugnmeet-recorder's go.mod has no /v2 suffix, so the proxy only knows the release by its commit.
 RECORDER_COMMIT="93f79d5002902e003538fb2fe6bfa0ebdce61816"
+# The plugnmeet-protocol release recorder v2.3.0 requires (its go.mod).
+RECORDER_PROTOCOL_VERSION="1.5.0"
 
 ARTIFACTS_DIR="${PNM_CACHE_DIR}/artifacts"
 ARCHES="$(go env GOARCH 2>/dev/null || echo amd64)"
@@ -35,7 +37,9 @@ module_copy() {
 }
 
 go_build() { # go_build SRC_DIR ARCH OUTPUT PACKAGE
-  (cd "$1" && CGO_ENABLED=0 GOOS=linux GOARCH="$2" GOFLAGS=-mod=mod go build -trimpath -ldflags '-s -w -buildid=' -o "$3" "$4")
+  local mod=-mod=mod
+  [ ! -f "$1/go.work" ] || mod="" # a workspace takes its modules as they are
+  (cd "$1" && CGO_ENABLED=0 GOOS=linux GOARCH="$2" GOFLAGS="${mod}" go build -trimpath -ldflags '-s -w -buildid=' -o "$3" "$4")
 }
 
 # write_sums DIR SUMSFILE FILE...: sha256sum's own format, which is also upstream's.
@@ -75,20 +79,48 @@ build_livekit() {
   rm -rf "${src}" "${stage}"
 }
 
+# A source tree for a Go module: a directory as it is, or a git repository (bare or not) at a tag.
+source_tree() { # source_tree DIR_OR_GIT TAG
+  local from="$1" tag="$2" work
+  work=$(mktemp -d)
+  if git --git-dir="${from}" rev-parse --verify -q "${tag}^{commit}" >/dev/null 2>&1; then
+    git --git-dir="${from}" archive "${tag}" | tar -x -C "${work}"
+  elif git -C "${from}" rev-parse --verify -q "${tag}^{commit}" >/dev/null 2>&1; then
+    git -C "${from}" archive "${tag}" | tar -x -C "${work}"
+  else
+    cp -r "${from}/." "${work}/"
+  fi
+  echo "${work}"
+}
+
+# The recorder from sources given by path: PNM_RECORDER_SOURCE (plugNmeet-recorder) and PNM_PROTOCOL_SOURCE
+# (plugnmeet-protocol, which the recorder imports and the proxy refuses as well), tied together by a Go workspace.
+recorder_from_sources() {
+  local src proto
+  [ -n "${PNM_RECORDER_SOURCE:-}" ] && [ -n "${PNM_PROTOCOL_SOURCE:-}" ] || return 1
+  src=$(source_tree "${PNM_RECORDER_SOURCE}" "v${RECORDER_VERSION}") || return 1
+  proto=$(source_tree "${PNM_PROTOCOL_SOURCE}" "v${RECORDER_PROTOCOL_VERSION}") || return 1
+  (cd "${src}" && go work init . "${proto}") || return 1
+  echo "${src}"
+}
+
 build_recorder() {
   local arch="$1" out="${ARTIFACTS_DIR}/plugnmeet-recorder/${RECORDER_VERSION}/$1"
   local bin="plugnmeet-recorder-linux-${arch}"
   [ -s "${out}/SHA256SUMS" ] && { log "plugnmeet-recorder ${RECORDER_VERSION} ${arch}: cached"; return 0; }
   local src stage
-  if ! src=$(module_copy github.com/mynaparrot/plugnmeet-recorder "${RECORDER_COMMIT}" 2>&1); then
+  if ! src=$(recorder_from_sources) && ! src=$(module_copy github.com/mynaparrot/plugnmeet-recorder "${RECORDER_COMMIT}" 2>&1); then
     log "WARNING: plugnmeet-recorder ${RECORDER_VERSION} cannot be built here: the Go module proxy refuses it:"
     log "  ${src}"
-    log "  Put upstream's ${bin}.zip into ${out}/ (and its sha256 into ${out}/SHA256SUMS) to use it offline."
+    log "  Either put upstream's ${bin}.zip into ${out}/ (and its sha256 into ${out}/SHA256SUMS),"
+    log "  or point PNM_RECORDER_SOURCE and PNM_PROTOCOL_SOURCE at checkouts of plugNmeet-recorder and"
+    log "  plugnmeet-protocol (tags v${RECORDER_VERSION} and v${RECORDER_PROTOCOL_VERSION} are built)."
+    log "  Until then the recorder's Molecule checks that need the real program are skipped."
     return 2
   fi
   stage=$(mktemp -d)
   mkdir -p "${out}"
-  go_build "${src}" "${arch}" "${stage}/${bin}" main.go
+  go_build "${src}" "${arch}" "${stage}/${bin}" .
   cp "${src}/config_sample.yaml" "${stage}/"
   (cd "${stage}" && touch -d @0 "${bin}" config_sample.yaml && zip -X -q "${out}/${bin}.zip" "${bin}" config_sample.yaml)
   write_sums "${out}" SHA256SUMS "${bin}.zip"
