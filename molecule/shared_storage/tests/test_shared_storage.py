@@ -13,7 +13,7 @@ from conftest import ephemeral_dir, instances, lab_address, run_check_diff
 MAIN = "pnm-store-main"
 REC = "pnm-store-rec"
 PATH = "/var/lib/plugnmeet/recording_files"
-UNIT = "var-lib-plugnmeet-recordings.mount"
+UNIT = "var-lib-plugnmeet-recording_files.mount"
 CLIENT_KEY = "/etc/plugnmeet-storage/id_ed25519"
 
 
