@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Inside the benchmark host: N concurrent recording-equivalent pipelines, each Xvfb + PulseAudio null sink +
 # Chromium rendering page.html + ffmpeg x11grab with the recorder's recording settings, for SECONDS seconds after a
 # warm-up. Prints one line per pipeline: "pipeline <i> frames <n> expected <n> speed <x> drop <n> dup <n>".

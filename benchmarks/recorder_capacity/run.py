@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Calibrate the recorder sizing model against a measured recording load (a benchmark, not a test).
 
 On a lab host (a Debian 12 container on the local dockerd) limited to each CPU set given, run N concurrent
@@ -89,7 +88,7 @@ def module_prediction(tiles):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--cpusets", nargs="+", default=["0", "0-1"])
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--tiles", type=int, default=4)
@@ -124,9 +123,9 @@ def main():
     print("| vCPUs | measured N (real time) | filter (recorderOnly) | module, measured encode | filter (both + "
           "transcode) | upstream rule of thumb |")
     print("|---|---|---|---|---|---|")
-    for vcpus, measured, filter_n, module_n, both_n, upstream, _ in table:
+    for vcpus, measured, filter_n, module_n, both_n, upstream, _bench in table:
         print(f"| {vcpus} | {measured} | {filter_n} | {module_n} | {both_n} | {upstream} |")
-    for vcpus, *_, bench in table:
+    for vcpus, *_rest, bench in table:
         print(f"module benchmark on {vcpus} vCPU: {json.dumps(bench)}")
 
 
