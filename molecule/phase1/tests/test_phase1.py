@@ -101,6 +101,23 @@ def test_a_host_outside_every_group_cannot_reach_nats_mariadb_or_redis(main_addr
         socket.create_connection((main_address, port), timeout=3).close()
 
 
+STAT_COMMAND = (
+    "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"/run/haproxy-admin.sock\"); "
+    "s.sendall(b\"show stat\\n\"); print(b\"\".join(iter(lambda: s.recv(65536), b\"\")).decode())'"
+)
+
+
+def test_haproxy_reports_every_backend_up(lab):
+    def states():
+        rows = [line.split(",") for line in lab[MAIN].check_output(STAT_COMMAND).splitlines()]
+        return {(row[0], row[1]): row[17] for row in rows if len(row) > 17 and row[1] == MAIN}
+
+    deadline = time.time() + 60
+    while states() != {("plugnmeet", MAIN): "UP", ("livekit", MAIN): "UP", ("nats", MAIN): "UP"}:
+        assert time.time() < deadline, states()
+        time.sleep(2)
+
+
 def test_https_answers_from_outside_with_the_lab_certificate(main_address):
     context = ssl.create_default_context()
     context.check_hostname = False
