@@ -5,9 +5,9 @@ export PATH := $(CURDIR)/$(VENV):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PNM_CACHE_DIR ?= $(HOME)/.cache/plugnmeet-deploy
 # Every scenario under molecule/ that has a molecule.yml.
-# phase2 and phase3 are not run by `make test` yet: they have not passed on the lab once (see the changelog);
-# run them with `make molecule-phase2` / `make molecule-phase3`.
-NOT_IN_TEST := phase2 phase3
+# phase3 (five hosts, about 20 minutes here) is left out of `make test` to keep CI well inside its 90 minutes;
+# run it with `make molecule-phase3`.
+NOT_IN_TEST := phase3
 ALL_SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIOS ?= $(filter-out $(NOT_IN_TEST),$(ALL_SCENARIOS))
 LAB_INVENTORY ?= inventories/lab
