@@ -32,6 +32,15 @@ def instances():
         return [entry["instance"] for entry in yaml.safe_load(handle) or []]
 
 
+@pytest.fixture(scope="module")
+def lab(host):
+    """Every lab host of the scenario by name, for checks across hosts."""
+    import testinfra
+
+    return {name: testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
+            for name in instances()}
+
+
 def run_check_diff(hidden_files):
     """Run the scenario's converge with --check --diff and return (return code, output).
 

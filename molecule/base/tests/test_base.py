@@ -2,8 +2,6 @@
 
 import pytest
 
-from conftest import instances
-
 
 def _memory_mb(host):
     return int(host.ansible("setup", "filter=ansible_memtotal_mb")["ansible_facts"]["ansible_memtotal_mb"])
@@ -42,14 +40,6 @@ def test_firewall_survives_a_reload_and_keeps_name_resolution(host):
 
 def _connects(host, target, port):
     return host.run(f"timeout 3 bash -c '</dev/tcp/{target}/{port}'").rc == 0
-
-
-@pytest.fixture(scope="module")
-def lab(host):
-    import testinfra
-
-    return {name: testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
-            for name in instances()}
 
 
 def test_nats_port_open_only_to_recorders(host, lab):

@@ -10,20 +10,12 @@ import time
 import uuid
 
 import pytest
-from conftest import instances, lab_address
+from conftest import lab_address
 
 MAIN = "pnm-p1-main"
 RECORDERS = ["pnm-p1-rec1", "pnm-p1-rec2"]
 DOMAIN = "meet.lab.test"
 RECORDINGS = "/var/lib/plugnmeet/recording_files"
-
-
-@pytest.fixture(scope="module")
-def lab(host):
-    import testinfra
-
-    return {name: testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
-            for name in instances()}
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import time
 import uuid
 
 import pytest
-from conftest import instances, lab_address
+from conftest import lab_address
 
 APPS = ["pnm-p3-app1", "pnm-p3-app2"]
 NATS = APPS + ["pnm-p3-nats3"]
@@ -18,14 +18,6 @@ STAT_COMMAND = (
     "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"/run/haproxy-admin.sock\"); "
     "s.sendall(b\"show stat\\n\"); print(b\"\".join(iter(lambda: s.recv(65536), b\"\")).decode())'"
 )
-
-
-@pytest.fixture(scope="module")
-def lab(host):
-    import testinfra
-
-    return {name: testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
-            for name in instances()}
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ import zipfile
 
 import pytest
 import yaml
-from conftest import assert_no_secret_in, instances, lab_address, run_check_diff
+from conftest import assert_no_secret_in, lab_address, run_check_diff
 
 REC = "pnm-rec-deb12"
 NATS = "pnm-rec-nats"
@@ -40,14 +40,6 @@ def _yaml(*parts):
 DEFAULTS = _yaml("roles", "recorder", "defaults", "main.yml")
 ROLE_VARS = _yaml("roles", "recorder", "vars", "main.yml")
 COMMON_VARS = _yaml("roles", "common", "vars", "main.yml")
-
-
-@pytest.fixture(scope="module")
-def lab(host):
-    import testinfra
-
-    return {name: testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
-            for name in instances()}
 
 
 @pytest.fixture(autouse=True)

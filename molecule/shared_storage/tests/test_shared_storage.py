@@ -8,21 +8,13 @@ import uuid
 
 import pytest
 import yaml
-from conftest import ephemeral_dir, instances, lab_address, run_check_diff
+from conftest import ephemeral_dir, lab_address, run_check_diff
 
 MAIN = "pnm-store-main"
 REC = "pnm-store-rec"
 PATH = "/var/lib/plugnmeet/recording_files"
 UNIT = "var-lib-plugnmeet-recording_files.mount"
 CLIENT_KEY = "/etc/plugnmeet-storage/id_ed25519"
-
-
-@pytest.fixture(scope="module")
-def lab(host):
-    import testinfra
-
-    return {name: testinfra.get_host(f"ansible://{name}", ansible_inventory=host.backend.ansible_inventory)
-            for name in instances()}
 
 
 @pytest.fixture(autouse=True)
