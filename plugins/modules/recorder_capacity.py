@@ -18,9 +18,10 @@ description:
     Chromium are installed, with their versions.
   - With O(benchmark=true) it encodes O(benchmark_seconds) of a synthetic picture (ffmpeg's C(testsrc2), BGR0
     pixels like x11grab's) at the profile's size and frame rate on one thread with the recorder's own settings
-    (libx264 C(-preset ultrafast -tune zerolatency -crf 23 -bf 0 -x264-params keyint=120:scenecut=0)) to a null
-    output, as fast as the host allows, and measures the real-time speed and the CPU time used. A second pass that
-    only generates the picture is subtracted, so the result is the conversion and encode cost alone.
+    (libx264 C(-pix_fmt yuv420p -preset ultrafast -tune zerolatency -crf 23 -bf 0
+    -x264-params keyint=120:scenecut=0)) to a null output, as fast as the host allows, and measures the real-time
+    speed and the CPU time used. A second pass that only generates the picture is subtracted, so the result is the
+    conversion and encode cost alone.
   - Recommends C(max_limit) with the collection's sizing model (see P(plugnmeet.deploy.recorder_max_limit#filter)),
     the measured encode cost replacing the model's estimate.
   - Changes nothing on the host. The benchmark keeps one CPU busy for a few seconds; run it before the recorder
@@ -114,7 +115,7 @@ max_limit:
   description: The recommended C(recorder.max_limit), 1 to 10.
   returned: success
   type: int
-  sample: 2
+  sample: 1
 undersized:
   description: Whether the host cannot sustain even one recording (C(max_limit) is then 1).
   returned: success
@@ -125,7 +126,7 @@ reason:
   returned: success
   type: str
   sample: >-
-    max_limit 2 (CPU-bound): 2 vCPUs less 0.7 for the OS leave 1.3, one recording needs 0.57 vCPU (encode measured)
+    max_limit 1 (CPU-bound): 2 vCPUs less 0.6 for the OS leave 1.4, one recording needs 1.33 vCPU (encode measured)
     at 1920x1080@30 fps with 4 webcams; memory would allow 5
 capacity:
   description: The sizing model's whole answer, as P(plugnmeet.deploy.recorder_capacity_reason#filter) returns it.
@@ -223,25 +224,25 @@ benchmark:
     wall_seconds:
       description: Time the encode took.
       type: float
-      sample: 2.4
+      sample: 7.7
     cpu_seconds:
       description: CPU time (user and system) of the encode pass.
       type: float
-      sample: 2.6
+      sample: 7.65
     source_cpu_seconds:
       description: CPU time of the pass that only generates the picture, subtracted from C(cpu_seconds).
       type: float
-      sample: 0.4
+      sample: 1.5
     realtime_speed:
       description: Frames encoded per second divided by the frame rate, on one thread; below 1 one core cannot
         encode the profile in real time.
       type: float
-      sample: 4.2
+      sample: 1.3
     encode_vcpus:
       description: vCPUs one recording's conversion and encode need at real time, (C(cpu_seconds) -
         C(source_cpu_seconds)) / C(frames) x C(framerate).
       type: float
-      sample: 0.22
+      sample: 0.61
     load_average:
       description: The host's 1-minute load average before the benchmark; a busy host measures slower.
       type: float
@@ -573,8 +574,8 @@ def benchmark_command(ffmpeg, width, height, framerate, seconds, encode=True):
                '-f', 'lavfi', '-i', source]
     if encode:
         # The recorder's post_input video settings; -threads after -i applies to the encoder.
-        command += ['-threads', '1', '-c:v', 'libx264', '-bf', '0', '-x264-params', 'keyint=120:scenecut=0',
-                    '-preset', 'ultrafast', '-crf', '23', '-tune', 'zerolatency']
+        command += ['-threads', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-bf', '0', '-x264-params',
+                    'keyint=120:scenecut=0', '-preset', 'ultrafast', '-crf', '23', '-tune', 'zerolatency']
     return command + ['-f', 'null', '-']
 
 

@@ -299,10 +299,9 @@ def test_benchmark_command_uses_the_recorders_settings():
     command = rc.benchmark_command('ffmpeg', 1280, 720, 25, 10)
     text = ' '.join(command)
     assert 'testsrc2=size=1280x720:rate=25:duration=10,format=bgr0' in text
-    assert ('-threads 1 -c:v libx264 -bf 0 -x264-params keyint=120:scenecut=0 -preset ultrafast -crf 23 '
-            '-tune zerolatency -f null -') in text
+    assert ('-threads 1 -c:v libx264 -pix_fmt yuv420p -bf 0 -x264-params keyint=120:scenecut=0 -preset ultrafast '
+            '-crf 23 -tune zerolatency -f null -') in text
     assert text.index('-threads 1') > text.index('-i ')  # after -i: it limits the encoder
-    assert '-pix_fmt' not in text  # like the recorder: x264 gets what BGR0 converts to
     source = rc.benchmark_command('ffmpeg', 1280, 720, 25, 10, encode=False)
     assert 'libx264' not in source and source[-3:] == ['-f', 'null', '-']
 
@@ -403,7 +402,7 @@ def test_module_reports_and_changes_nothing(tmp_path, monkeypatch, capsys):
     assert code == 0, result
     assert result['changed'] is False
     assert result['host']['effective_vcpus'] == 2.5 and result['host']['effective_memory_mb'] == 4096
-    assert result['max_limit'] == 2  # 2.5 - 0.75 = 1.75 / 0.6
+    assert result['max_limit'] == 1  # 2.5 - 0.65 = 1.85 / 1.22
     assert result['capacity']['host'] == {'vcpus': 2.5, 'memory_mb': 4096, 'architecture': 'amd64'}
     assert result['reason'] == result['capacity']['reason']
     assert result['undersized'] is False
