@@ -62,14 +62,40 @@ def start_host(cpuset):
 def run_pipelines(n, seconds, width, height, tiles, pre, post):
     out = sh("docker", "exec", NAME, "/bench/pipelines.sh", str(n), str(seconds), str(width), str(height),
              str(tiles), pre, post)
-    rows = []
+    rows, cpu_seconds, memory_mb, window = [], {}, {}, None
     for line in out.splitlines():
-        if line.startswith("pipeline "):
+        if line.startswith("cpu "):
+            _cpu, command, used = line.split()
+            cpu_seconds[command] = float(used)
+        elif line.startswith("memory "):
+            _memory, command, used = line.split()
+            kind = "chromium" if command.startswith("chrom") else command
+            memory_mb[kind] = memory_mb.get(kind, 0.0) + float(used) / n
+        elif line.startswith("window "):
+            window = float(line.split()[1])
+        elif line.startswith("pipeline "):
             f = line.split()
             rows.append({"frames": int(f[3] or 0), "expected": int(f[5]), "speed": float(f[7] or 0),
                          "drop": int(f[9] or 0)})
     realtime = len(rows) == n and all(r["speed"] >= 0.97 and r["frames"] >= 0.97 * r["expected"] for r in rows)
-    return realtime, rows
+    # vCPUs per recording by process kind while recording (the model's terms: ffmpeg = encode + capture).
+    per_recording = {}
+    if window:
+        for command, used in cpu_seconds.items():
+            kind = "chromium" if command.startswith("chrom") else command
+            per_recording[kind] = per_recording.get(kind, 0.0) + used / window / n
+    return realtime, rows, per_recording, memory_mb
+
+
+def predicted(result):
+    """The recordings a sizing result says the host sustains: max_limit, or 0 when it flags the host undersized
+    (max_limit is then 1 only because the recorder cannot be given 0)."""
+    if result.get("max_limit") is None:
+        return "?"
+    if result.get("undersized"):
+        return "0 (undersized)"
+    tight = "tight" in result.get("reason", "")  # one recording fits only while no transcode runs
+    return str(result["max_limit"]) + (" (tight)" if tight else "")
 
 
 def module_prediction(tiles):
@@ -84,7 +110,7 @@ def module_prediction(tiles):
         result = json.loads(text[text.index("{"):])
     except ValueError:
         return None, text[-500:]
-    return result.get("max_limit"), result.get("benchmark")
+    return predicted(result), result.get("benchmark")
 
 
 def main():
@@ -103,18 +129,25 @@ def main():
         memory_mb = int(sh("docker", "exec", NAME, "awk", "/MemTotal/ {print int($2/1024)}", "/proc/meminfo"))
         measured = 0
         for n in range(1, args.max_n + 1):
-            realtime, rows = run_pipelines(n, args.seconds, width, height, args.tiles, pre, post)
+            realtime, rows, per_recording, recording_memory = run_pipelines(
+                n, args.seconds, width, height, args.tiles, pre, post)
             worst = min(rows, key=lambda r: r["speed"]) if rows else {}
+            shares = ", ".join(f"{kind} {used:.2f}" for kind, used in
+                               sorted(per_recording.items(), key=lambda item: -item[1]) if used >= 0.005)
             print(f"  cpus {cpuset} ({vcpus} vCPU) N={n}: {'real time' if realtime else 'BEHIND'} "
-                  f"worst speed {worst.get('speed')} frames {worst.get('frames')}/{worst.get('expected')}",
+                  f"worst speed {worst.get('speed')} frames {worst.get('frames')}/{worst.get('expected')}; "
+                  f"vCPUs per recording: {shares} (total {sum(per_recording.values()):.2f}); MiB per recording: "
+                  + ", ".join(f"{kind} {used:.0f}" for kind, used in
+                              sorted(recording_memory.items(), key=lambda item: -item[1])
+                              if kind in ("chromium", "ffmpeg", "Xvfb")),
                   flush=True)
             if not realtime:
                 break
             measured = n
         host = {"vcpus": vcpus, "memory_mb": memory_mb, "architecture": "x86_64"}
         profile = {"mode": "recorderOnly", "webcams": args.tiles, "width": width, "height": height}
-        filter_n = sizing.recommend(host, profile=profile)["max_limit"]
-        both_n = sizing.recommend(host, profile=dict(profile, mode="both"))["max_limit"]
+        filter_n = predicted(sizing.recommend(host, profile=profile))
+        both_n = predicted(sizing.recommend(host, profile=dict(profile, mode="both")))
         module_n, bench = module_prediction(args.tiles)
         upstream = "-".join(str(int(vcpus * f)) for f in UPSTREAM_PER_VCPU)
         table.append((vcpus, measured, filter_n, module_n, both_n, upstream, bench))
