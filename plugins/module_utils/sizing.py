@@ -11,13 +11,13 @@ What one recording runs (plugnmeet-recorder v2, read from its code):
 * Xvfb at ``width`` x ``height`` x 24 (default 1920x1080, 96 dpi);
 * Chromium in kiosk mode with the GPU disabled, rendering the meeting page with its webcam tiles in software;
 * a PulseAudio null sink whose monitor is recorded;
-* ffmpeg grabbing the X display (x11grab, about 30 fps) and the sink, encoding with libx264 ``-preset ultrafast
-  -tune zerolatency -crf 23 -bf 0`` into fragmented MP4. x11grab delivers BGR0 pixels, so ffmpeg converts them to
-  YUV 4:4:4 for x264 (no ``-pix_fmt`` is set).
+* ffmpeg grabbing the X display (x11grab at 30 fps) and the sink, encoding with libx264 ``-pix_fmt yuv420p
+  -preset ultrafast -tune zerolatency -crf 23 -bf 0`` (keyframe every 120 frames) into fragmented MP4 (the
+  recorder role encodes the audio to AAC as well: Debian 12's ffmpeg cannot put the PCM upstream copies into MP4).
 
 After a recording, in mode ``both`` with ``post_mp4_convert``, the same worker transcodes the file (libx264
-``-preset veryfast``, every core it can get), one job at a time, and fetches a new job only while the host's CPU use
-is below ``transcoding_cpu_limit_both_mode`` (80 % by default).
+``-preset medium -crf 20``, AAC with a noise filter, every core it can get), one job at a time, and fetches a new job
+only while the host's CPU use is below ``transcoding_cpu_limit_both_mode`` (80 % by default).
 
 The model, in vCPUs (one vCPU = one logical CPU or one CPU-second per second of a cgroup quota):
 
@@ -60,38 +60,46 @@ __metaclass__ = type
 
 import math
 
-# The model's constants. Initial values follow upstream's rule of thumb ("a 2-vCPU server can handle approximately
-# 2-3 simultaneous recordings, depending on the number of webcams") on its conservative side: a 2-vCPU, 2 GiB amd64
-# host recording 1920x1080 at 30 fps with 4 webcams gets 2 (recorderOnly) and 1 (both with post_mp4_convert).
+# The model's constants, calibrated with benchmarks/recorder_capacity (figures and method in docs/sizing.md): on
+# amd64 one 1920x1080, 30 fps recording of a page with 4 moving tiles costs about 1.2 vCPU (ffmpeg about 0.6,
+# Chromium about 0.5, Xvfb 0.1), so a 2-vCPU host keeps 1 recording in real time and a 1-vCPU host none, as
+# measured. Upstream's rule of thumb ("a 2-vCPU server can handle approximately 2-3 simultaneous recordings,
+# depending on the number of webcams") over-commits that by 1-2.
 # The CPU figures are vCPUs at 1920x1080, 30 fps on amd64; the memory figures MiB.
 MODEL = {
     # Upstream's ceiling: the default max_limit and "avoid processing more than 10 concurrent recordings on a single
     # server" (config_sample.yaml). The answer never exceeds it.
     'max_limit_cap': 10,
     # CPU the OS, sshd, journald, the recorder's Go process and PulseAudio's daemon keep, whatever the host's size.
-    'os_vcpus': 0.5,
+    'os_vcpus': 0.4,
     # Headroom on top, as a share of the host's vCPUs: bursts, page cache writeback, monitoring agents.
     'os_vcpus_fraction': 0.10,
-    # ffmpeg's video work per recording: BGR0 -> YUV 4:4:4 conversion plus libx264 ultrafast/zerolatency, crf 23,
-    # no B-frames, of a mostly still meeting page. The module's benchmark replaces this term when it ran.
-    'encode_vcpus_1080p30': 0.25,
-    # The rest of ffmpeg per recording: x11grab copying the framebuffer from Xvfb, fragmented-MP4 muxing with
-    # flush_packets, audio capture from PulseAudio (audio is copied, not encoded).
-    'capture_vcpus_1080p30': 0.05,
+    # ffmpeg's video work per recording: BGR0 -> YUV 4:2:0 conversion plus libx264 ultrafast/zerolatency, crf 23,
+    # no B-frames, of a meeting page. Calibration: the recording ffmpeg needed about 0.6 vCPU in all to keep real
+    # time; the module's benchmark encodes a busier synthetic picture and measures 0.61 for the encode alone, so
+    # its measured mode errs on the safe side. The benchmark replaces this term when it ran.
+    'encode_vcpus_1080p30': 0.50,
+    # The rest of ffmpeg per recording: x11grab copying 250 MB/s of framebuffer out of Xvfb, fragmented-MP4
+    # muxing with flush_packets, audio capture from PulseAudio and its AAC encode.
+    'capture_vcpus_1080p30': 0.10,
     # Chromium rendering the meeting page in software (GPU disabled) without video: compositing, the page's
-    # JavaScript, WebRTC networking and audio mixing.
-    'chromium_base_vcpus': 0.15,
+    # JavaScript, WebRTC networking and audio mixing. Calibration, a page of 4 moving tiles at 1920x1080: 0.36
+    # vCPU when two recordings shared 2 vCPUs (starved, rendering fewer frames), 0.95 with a vCPU to spare (it
+    # then renders the page's animation at 60 fps, twice what is recorded); the model takes 0.5 with the tiles.
+    'chromium_base_vcpus': 0.30,
     # Chromium per webcam tile on screen: decoding one WebRTC video stream (the simulcast layer that fits the tile)
     # and scaling/compositing it.
-    'chromium_tile_vcpus': 0.03,
-    # Per recording, not scaled: the Xvfb server, the PulseAudio null sink and monitor, the recorder's bookkeeping.
-    'session_fixed_vcpus': 0.03,
+    'chromium_tile_vcpus': 0.05,
+    # Per recording, not scaled: the Xvfb server (0.10 measured while x11grab reads it 30 times a second), the
+    # PulseAudio null sink and monitor, the recorder's bookkeeping.
+    'session_fixed_vcpus': 0.12,
     # x264 on arm64 (NEON) against amd64 (AVX2) per vCPU (a guess until measured: x264's NEON paths trail its AVX2
     # ones, arm64 vCPUs are whole cores): applied to the modelled encode and transcode costs, never to a measured
     # encode cost (the benchmark ran on the real CPU).
     'arm64_x264_factor': 1.25,
-    # One post-recording transcode (libx264 veryfast, yuv420p, baseline, aac with afftdn) kept at about real-time
-    # pace: the CPU held back for it in mode both with post_mp4_convert.
+    # One post-recording transcode (libx264 medium, crf 20, AAC with afftdn): a batch job that takes every core it
+    # gets and may run slower than real time; the CPU held back for it in mode both with post_mp4_convert so that
+    # it keeps progressing while recordings run.
     'transcode_vcpus_1080p30': 0.6,
     # Upstream's transcoding_cpu_limit_both_mode default, in percent: the worker fetches a transcoding job only while
     # the host's CPU use is below it. 0 disables the rule. The profile's transcoding_cpu_limit overrides it.
@@ -104,6 +112,7 @@ MODEL = {
     # Headroom on top, as a share of the host's memory.
     'os_memory_fraction': 0.10,
     # Chromium per recording without video: browser, renderer, network and audio processes with the plugNmeet app.
+    # Calibration: 452 MiB (proportional set size) for a page of 4 tiles, as base + raster + tiles here give.
     'chromium_base_mb': 300,
     # Chromium's software raster and compositor buffers at 1920x1080; scales with the pixels.
     'chromium_raster_mb_1080p': 50,
@@ -111,15 +120,18 @@ MODEL = {
     'chromium_tile_mb': 25,
     # ffmpeg per recording whatever the size: the process, its libraries, the audio path and the MP4 muxer.
     'ffmpeg_base_mb': 40,
-    # ffmpeg's frames at 1920x1080: x264's reference and look-ahead frames, the x11grab thread queue in steady state.
-    'ffmpeg_frames_mb_1080p': 60,
+    # ffmpeg's frames at 1920x1080: x264's reference frames and x11grab's shared-memory frame pool, which holds
+    # every frame waiting in the input queue (-thread_queue_size 1024) and never shrinks. Calibration: ffmpeg and
+    # Xvfb held 551 + 545 MiB of it while keeping real time (the pool is shared, counted half to each); a
+    # recording that falls behind holds several GiB (4.7 measured), which the CPU sizing is there to prevent.
+    'ffmpeg_frames_mb_1080p': 1000,
     # The Xvfb server per recording, without its framebuffer.
     'xvfb_base_mb': 30,
     # Bytes per pixel of Xvfb's 24-bit framebuffer (stored as 32 bits per pixel).
     'xvfb_bytes_per_pixel': 4,
     # Per recording, not scaled: the PulseAudio null sink and the recorder's per-job state.
     'session_fixed_mb': 20,
-    # One post-recording transcode at 1920x1080 (decoder, x264 veryfast frame threads, aac): memory held back for it
+    # One post-recording transcode at 1920x1080 (decoder, x264 medium frame threads, AAC): memory held back for it
     # in mode both with post_mp4_convert; scales with the pixels.
     'transcode_mb_1080p': 300,
 }

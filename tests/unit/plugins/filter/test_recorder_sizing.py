@@ -18,7 +18,7 @@ FILTERS = FilterModule().filters()
 max_limit = FILTERS['recorder_max_limit']
 capacity_reason = FILTERS['recorder_capacity_reason']
 
-# What setup collects on a 2-vCPU, 2 GiB amd64 VM (the keys the filters use, plus some they ignore).
+# What setup collects on a 2-vCPU, 4 GiB amd64 VM (the keys the filters use, plus some they ignore).
 FACTS_2X2 = {
     'architecture': 'x86_64',
     'processor_vcpus': 2,
@@ -26,8 +26,8 @@ FACTS_2X2 = {
     'processor_cores': 1,
     'processor_count': 2,
     'processor_threads_per_core': 1,
-    'memtotal_mb': 1967,
-    'memfree_mb': 1500,
+    'memtotal_mb': 3921,
+    'memfree_mb': 3500,
     'distribution': 'Debian',
 }
 
@@ -40,7 +40,7 @@ def test_filters_are_registered():
 def test_max_limit_is_the_models_int():
     value = max_limit(FACTS_2X2, profile={'mode': 'recorderOnly'})
     assert isinstance(value, int)
-    assert value == sizing.recommend({'vcpus': 2, 'memory_mb': 1967, 'architecture': 'x86_64'},
+    assert value == sizing.recommend({'vcpus': 2, 'memory_mb': 3921, 'architecture': 'x86_64'},
                                      {'mode': 'recorderOnly'})['max_limit']
 
 
@@ -61,7 +61,7 @@ def test_capacity_reason_is_the_whole_answer():
 
 def test_memory_override_for_a_container_limit():
     """Facts show the machine's 64 GiB; the container may use 1 GiB: undersized, said so."""
-    facts = dict(FACTS_2X2, processor_vcpus=16, processor_nproc=16, memtotal_mb=65536)
+    facts = dict(FACTS_2X2, processor_vcpus=32, processor_nproc=32, memtotal_mb=65536)
     assert max_limit(facts) == 10
     result = capacity_reason(facts, memory_mb=1024)
     assert result['undersized'] is True and result['bound_by'] == 'memory'
@@ -70,8 +70,8 @@ def test_memory_override_for_a_container_limit():
 
 def test_vcpus_override_for_a_quota():
     facts = dict(FACTS_2X2, processor_vcpus=32, processor_nproc=32, memtotal_mb=131072)
-    assert max_limit(facts, vcpus=2.5, profile={'mode': 'recorderOnly'}) == 2
-    assert capacity_reason(facts, vcpus=2.5)['host']['vcpus'] == 2.5
+    assert max_limit(facts, vcpus=3.5, profile={'mode': 'recorderOnly'}) == 2
+    assert capacity_reason(facts, vcpus=3.5)['host']['vcpus'] == 3.5
 
 
 def test_measured_from_the_module():
@@ -136,7 +136,7 @@ def test_filters_in_a_playbook(run_playbook):
     ])
     assert run.rc == 0, run.describe()
     values = run['size']['ansible_facts']
-    assert values['limit'] == 5
+    assert values['limit'] == 2
     assert values['limit_small'] == 1
     assert values['why']['profile']['webcams'] == 9
     assert values['why']['reason'].startswith('max_limit ')
