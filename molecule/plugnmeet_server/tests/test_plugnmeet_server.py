@@ -17,7 +17,7 @@ import pytest
 import requests
 import yaml
 from nats.errors import Error as NatsError
-from conftest import assert_no_secret_in, instances, lab_address, run_check_diff
+from conftest import assert_no_secret_in, assert_root_read_only, instances, lab_address, run_check_diff, unit_properties
 
 CONFIG = "/etc/plugnmeet/config.yaml"
 UNIT = "/etc/systemd/system/plugnmeet-server.service"
@@ -117,13 +117,9 @@ def test_health_check_reports_a_missing_dependency(host):
 
 
 def test_systemd_hardening_in_effect(host):
-    props = dict(
-        line.split("=", 1)
-        for line in host.check_output(
-            "systemctl show plugnmeet-server -p NoNewPrivileges -p ProtectSystem -p ProtectHome -p PrivateTmp "
-            "-p PrivateDevices -p CapabilityBoundingSet -p MemoryDenyWriteExecute -p WorkingDirectory"
-        ).splitlines()
-    )
+    props = unit_properties(host, "plugnmeet-server", "NoNewPrivileges", "ProtectSystem", "ProtectHome",
+                            "PrivateTmp", "PrivateDevices", "CapabilityBoundingSet", "MemoryDenyWriteExecute",
+                            "WorkingDirectory")
     assert props["NoNewPrivileges"] == "yes"
     assert props["ProtectSystem"] == "strict"
     assert props["ProtectHome"] == "yes"
@@ -132,9 +128,7 @@ def test_systemd_hardening_in_effect(host):
     assert props["CapabilityBoundingSet"] == ""
     assert props["MemoryDenyWriteExecute"] == "yes"
     assert props["WorkingDirectory"] == "/var/lib/plugnmeet"
-    main_pid = host.check_output("systemctl show -p MainPID --value plugnmeet-server")
-    mounts = host.check_output(f"cat /proc/{main_pid}/mountinfo")
-    assert any(" / / ro," in line or " / / ro " in line for line in mounts.splitlines())
+    assert_root_read_only(host, props["MainPID"])
     # ... yet it wrote what the real server writes at startup.
     for path in ("/var/lib/plugnmeet/recording_files/del_backup", "/var/lib/plugnmeet/artifacts/trash"):
         assert host.file(path).is_directory
