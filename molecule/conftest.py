@@ -71,6 +71,31 @@ def run_check_diff(hidden_files):
     return proc.returncode, proc.stdout + proc.stderr
 
 
+def unit_properties(host, unit, *names):
+    """{property: value} of a systemd unit as systemctl show prints them (MainPID always included)."""
+    command = f"systemctl show {unit} -p MainPID " + " ".join(f"-p {name}" for name in names)
+    return dict(line.split("=", 1) for line in host.check_output(command).splitlines())
+
+
+def assert_root_read_only(host, pid):
+    """The process really cannot write to /: its mount namespace has / read-only (ProtectSystem=strict)."""
+    mounts = host.check_output(f"cat /proc/{pid}/mountinfo")
+    assert any(" / / ro," in line or " / / ro " in line for line in mounts.splitlines()), mounts
+
+
+# HAProxy's admin socket answers "show stat" with CSV: proxy name, server name, ..., status in column 18.
+HAPROXY_STAT_COMMAND = (
+    "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"/run/haproxy-admin.sock\"); "
+    "s.sendall(b\"show stat\\n\"); print(b\"\".join(iter(lambda: s.recv(65536), b\"\")).decode())'"
+)
+
+
+def haproxy_states(host):
+    """{(proxy, server): status} of every frontend, backend and server HAProxy on the host reports."""
+    rows = [line.split(",") for line in host.check_output(HAPROXY_STAT_COMMAND).splitlines()]
+    return {(row[0], row[1]): row[17] for row in rows if len(row) > 17 and not row[0].startswith("#")}
+
+
 def assert_no_secret_in(output, secrets):
     leaked = sorted(name for name, value in secrets.items() if value and str(value) in output)
     assert not leaked, f"secrets printed: {leaked}"

@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import testinfra
 
-from conftest import assert_no_secret_in, ephemeral_dir, lab_address, run_check_diff
+from conftest import (assert_no_secret_in, assert_root_read_only, ephemeral_dir, haproxy_states, lab_address,
+                      run_check_diff, unit_properties)
 
 DOMAIN = "meet.lab.test"
 LB = "pnm-lb"
@@ -28,10 +29,6 @@ APP = "pnm-lb-app"
 PEM = f"/etc/haproxy/certs/{DOMAIN}.pem"
 CONFIG = "/etc/haproxy/haproxy.cfg"
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-STAT_COMMAND = (
-    "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"/run/haproxy-admin.sock\"); "
-    "s.sendall(b\"show stat\\n\"); print(b\"\".join(iter(lambda: s.recv(65536), b\"\")).decode())'"
-)
 
 
 def _host(name):
@@ -90,11 +87,7 @@ def _https(address, ca_file, path, method="GET", headers=None):
 
 
 def _stat(lb, proxy, server):
-    for line in lb.check_output(STAT_COMMAND).splitlines():
-        fields = line.split(",")
-        if len(fields) > 17 and fields[0] == proxy and fields[1] == server:
-            return fields[17]
-    return None
+    return haproxy_states(lb).get((proxy, server))
 
 
 def _wait_for(predicate, timeout=40):
@@ -385,13 +378,8 @@ def test_load_balancer_trusts_the_lab_ca(lb):
 
 
 def test_systemd_hardening_in_effect(lb):
-    props = dict(
-        line.split("=", 1)
-        for line in lb.check_output(
-            "systemctl show haproxy -p NoNewPrivileges -p ProtectSystem -p ProtectHome -p CapabilityBoundingSet "
-            "-p RestrictNamespaces -p MainPID"
-        ).splitlines()
-    )
+    props = unit_properties(lb, "haproxy", "NoNewPrivileges", "ProtectSystem", "ProtectHome",
+                            "CapabilityBoundingSet", "RestrictNamespaces")
     assert props["NoNewPrivileges"] == "yes"
     assert props["ProtectSystem"] == "strict"
     assert props["ProtectHome"] == "yes"
@@ -399,8 +387,7 @@ def test_systemd_hardening_in_effect(lb):
         "cap_net_bind_service", "cap_setuid", "cap_setgid", "cap_sys_chroot", "cap_kill"}
     workers = lb.check_output(f"ps -o user= --ppid {props['MainPID']}").split()
     assert workers and set(workers) == {"haproxy"}
-    mounts = lb.check_output(f"cat /proc/{props['MainPID']}/mountinfo")
-    assert any(" / / ro," in line or " / / ro " in line for line in mounts.splitlines())
+    assert_root_read_only(lb, props["MainPID"])
 
 
 def test_firewall_opens_http_and_https_to_everyone(lb, app):

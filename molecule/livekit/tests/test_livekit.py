@@ -14,7 +14,7 @@ import pytest
 import yaml
 from livekit import api
 
-from conftest import assert_no_secret_in, instances, lab_address, run_check_diff
+from conftest import assert_no_secret_in, assert_root_read_only, instances, lab_address, run_check_diff, unit_properties
 
 CONFIG = "/etc/livekit/livekit.yaml"
 UNIT = "/etc/systemd/system/livekit.service"
@@ -85,14 +85,9 @@ def test_health_endpoint_answers_ok(host):
 
 
 def test_systemd_hardening_in_effect(host):
-    props = dict(
-        line.split("=", 1)
-        for line in host.check_output(
-            "systemctl show livekit -p NoNewPrivileges -p ProtectSystem -p ProtectHome -p PrivateTmp "
-            "-p PrivateDevices -p CapabilityBoundingSet -p AmbientCapabilities -p MemoryDenyWriteExecute "
-            "-p RestrictNamespaces -p TimeoutStopUSec"
-        ).splitlines()
-    )
+    props = unit_properties(host, "livekit", "NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp",
+                            "PrivateDevices", "CapabilityBoundingSet", "AmbientCapabilities",
+                            "MemoryDenyWriteExecute", "RestrictNamespaces", "TimeoutStopUSec")
     assert props["NoNewPrivileges"] == "yes"
     assert props["ProtectSystem"] == "strict"
     assert props["ProtectHome"] == "yes"
@@ -104,9 +99,7 @@ def test_systemd_hardening_in_effect(host):
     assert props["RestrictNamespaces"] == "yes"
     assert props["TimeoutStopUSec"] == "1min 30s"
     # The running process really cannot write anywhere: / is read-only for it.
-    main_pid = _main_pid(host)
-    mounts = host.check_output(f"cat /proc/{main_pid}/mountinfo")
-    assert any(" / / ro," in line or " / / ro " in line for line in mounts.splitlines())
+    assert_root_read_only(host, props["MainPID"])
 
 
 def test_config_holds_the_deployment_keys(host, secrets):

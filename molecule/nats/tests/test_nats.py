@@ -9,7 +9,7 @@ import nats
 from nats.errors import Error as NatsError
 
 import pytest
-from conftest import assert_no_secret_in, instances, lab_address, run_check_diff
+from conftest import assert_no_secret_in, assert_root_read_only, instances, lab_address, run_check_diff, unit_properties
 
 
 def test_service_running_as_its_own_user(host):
@@ -39,13 +39,8 @@ def test_jetstream_enabled(host):
 
 
 def test_systemd_hardening_in_effect(host):
-    props = dict(
-        line.split("=", 1)
-        for line in host.check_output(
-            "systemctl show nats -p NoNewPrivileges -p ProtectSystem -p ProtectHome -p PrivateTmp "
-            "-p PrivateDevices -p CapabilityBoundingSet -p RestrictNamespaces -p MemoryDenyWriteExecute"
-        ).splitlines()
-    )
+    props = unit_properties(host, "nats", "NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp",
+                            "PrivateDevices", "CapabilityBoundingSet", "RestrictNamespaces", "MemoryDenyWriteExecute")
     assert props["NoNewPrivileges"] == "yes"
     assert props["ProtectSystem"] == "strict"
     assert props["ProtectHome"] == "yes"
@@ -54,9 +49,7 @@ def test_systemd_hardening_in_effect(host):
     assert props["CapabilityBoundingSet"] == ""
     assert props["MemoryDenyWriteExecute"] == "yes"
     # The running process really cannot write outside its state directory.
-    main_pid = host.check_output("systemctl show -p MainPID --value nats")
-    mounts = host.check_output(f"cat /proc/{main_pid}/mountinfo")
-    assert any(" / / ro," in line or " / / ro " in line for line in mounts.splitlines())
+    assert_root_read_only(host, props["MainPID"])
 
 
 def test_config_holds_only_public_keys(host, secrets):

@@ -10,7 +10,7 @@ import time
 import uuid
 
 import pytest
-from conftest import lab_address
+from conftest import haproxy_states, lab_address
 
 MAIN = "pnm-p1-main"
 RECORDERS = ["pnm-p1-rec1", "pnm-p1-rec2"]
@@ -93,16 +93,9 @@ def test_a_host_outside_every_group_cannot_reach_nats_mariadb_or_redis(main_addr
         socket.create_connection((main_address, port), timeout=3).close()
 
 
-STAT_COMMAND = (
-    "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"/run/haproxy-admin.sock\"); "
-    "s.sendall(b\"show stat\\n\"); print(b\"\".join(iter(lambda: s.recv(65536), b\"\")).decode())'"
-)
-
-
 def test_haproxy_reports_every_backend_up(lab):
     def states():
-        rows = [line.split(",") for line in lab[MAIN].check_output(STAT_COMMAND).splitlines()]
-        return {(row[0], row[1]): row[17] for row in rows if len(row) > 17 and row[1] == MAIN}
+        return {key: status for key, status in haproxy_states(lab[MAIN]).items() if key[1] == MAIN}
 
     deadline = time.time() + 60
     while states() != {("plugnmeet", MAIN): "UP", ("livekit", MAIN): "UP", ("nats", MAIN): "UP"}:

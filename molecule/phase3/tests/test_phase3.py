@@ -9,15 +9,11 @@ import time
 import uuid
 
 import pytest
-from conftest import lab_address
+from conftest import haproxy_states, lab_address
 
 APPS = ["pnm-p3-app1", "pnm-p3-app2"]
 NATS = APPS + ["pnm-p3-nats3"]
 RECORDERS = ["pnm-p3-rec1", "pnm-p3-rec2"]
-STAT_COMMAND = (
-    "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"/run/haproxy-admin.sock\"); "
-    "s.sendall(b\"show stat\\n\"); print(b\"\".join(iter(lambda: s.recv(65536), b\"\")).decode())'"
-)
 
 
 @pytest.fixture(autouse=True)
@@ -78,11 +74,7 @@ def test_a_room_created_on_one_livekit_node_is_listed_on_the_other(lab, secrets)
 
 
 def _stat(lb, proxy, server):
-    for line in lb.check_output(STAT_COMMAND).splitlines():
-        fields = line.split(",")
-        if len(fields) > 17 and fields[0] == proxy and fields[1] == server:
-            return fields[17]
-    return None
+    return haproxy_states(lb).get((proxy, server))
 
 
 def test_haproxy_reports_every_server_up(lab):
