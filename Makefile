@@ -5,9 +5,10 @@ export PATH := $(CURDIR)/$(VENV):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PNM_CACHE_DIR ?= $(HOME)/.cache/plugnmeet-deploy
 # Every scenario under molecule/ that has a molecule.yml.
-# phase3 (five hosts, about 20 minutes here) is left out of `make test` to keep CI well inside its 90 minutes;
-# run it with `make molecule-phase3`.
-NOT_IN_TEST := phase3
+# phase2 and phase3 (about 25 minutes each on a slow 2-core machine, measured 2026-12-01) are left out of `make test`
+# to keep CI inside its 90 minutes (with them a clean run took about 91 minutes there); run them with
+# `make molecule-phase2 molecule-phase3`. phase1 stays in: it deploys the whole stack across hosts.
+NOT_IN_TEST := phase2 phase3
 ALL_SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIOS ?= $(filter-out $(NOT_IN_TEST),$(ALL_SCENARIOS))
 LAB_INVENTORY ?= inventories/lab
