@@ -59,18 +59,20 @@ def start_host(cpuset):
        + " ".join(PACKAGES) + " >/dev/null")
 
 
+def process_kind(command):
+    """Chromium's processes (chromium, chrome_crashpad...) count as one kind; every other command is its own."""
+    return "chromium" if command.startswith("chrom") else command
+
+
 def run_pipelines(n, seconds, width, height, tiles, pre, post):
     out = sh("docker", "exec", NAME, "/bench/pipelines.sh", str(n), str(seconds), str(width), str(height),
              str(tiles), pre, post)
     rows, cpu_seconds, memory_mb, window = [], {}, {}, None
     for line in out.splitlines():
-        if line.startswith("cpu "):
-            _cpu, command, used = line.split()
-            cpu_seconds[command] = float(used)
-        elif line.startswith("memory "):
-            _memory, command, used = line.split()
-            kind = "chromium" if command.startswith("chrom") else command
-            memory_mb[kind] = memory_mb.get(kind, 0.0) + float(used) / n
+        if line.startswith(("cpu ", "memory ")):
+            what, command, used = line.split()
+            totals = cpu_seconds if what == "cpu" else memory_mb
+            totals[process_kind(command)] = totals.get(process_kind(command), 0.0) + float(used) / n
         elif line.startswith("window "):
             window = float(line.split()[1])
         elif line.startswith("pipeline "):
@@ -79,11 +81,7 @@ def run_pipelines(n, seconds, width, height, tiles, pre, post):
                          "drop": int(f[9] or 0)})
     realtime = len(rows) == n and all(r["speed"] >= 0.97 and r["frames"] >= 0.97 * r["expected"] for r in rows)
     # vCPUs per recording by process kind while recording (the model's terms: ffmpeg = encode + capture).
-    per_recording = {}
-    if window:
-        for command, used in cpu_seconds.items():
-            kind = "chromium" if command.startswith("chrom") else command
-            per_recording[kind] = per_recording.get(kind, 0.0) + used / window / n
+    per_recording = {kind: used / window for kind, used in cpu_seconds.items()} if window else {}
     return realtime, rows, per_recording, memory_mb
 
 
@@ -94,7 +92,9 @@ def predicted(result):
         return "?"
     if result.get("undersized"):
         return "0 (undersized)"
-    tight = "tight" in result.get("reason", "")  # one recording fits only while no transcode runs
+    # Tight: one recording fits only while no transcode runs (a resource allows 0 next to the transcode's reserve).
+    limits = result.get("capacity", result).get("limits") or {}
+    tight = limits.get("cpu") == 0 or limits.get("memory") == 0
     return str(result["max_limit"]) + (" (tight)" if tight else "")
 
 
