@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# Build the pinned upstream programs from the Go module proxy and package each one the way its upstream release is
-# packaged (archive named as upstream names it + a sha256 sums file), into the controller's artifact cache:
+# Build the pinned upstream programs and package each one the way its upstream release is packaged (archive named
+# as upstream names it + a sha256 sums file), into the controller's artifact cache:
 #   ${PNM_CACHE_DIR}/artifacts/<name>/<version>/<arch>/
 # That is the same layout the roles read offline (`plugnmeet_artifacts_dir`), so the tests install through the path
 # a user in an air-gapped network uses. A second run with everything present takes a few seconds.
+#   nats, livekit: from the Go module proxy.
+#   recorder, server, client: from upstream's source snapshots (PNM_UPSTREAM_DIR, see tools/upstream/).
+#   server-image: the lab's plugnmeet-server image (`docker save`), for the role's image-archive path.
 #
-# usage: tools/artifacts.sh [--arch amd64,arm64] [name ...]      names: nats livekit recorder (default: all)
+# usage: tools/artifacts.sh [--arch amd64,arm64] [name ...]
+#        names: nats livekit recorder server client server-image (default: all)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Pins. Keep them equal to the roles' defaults (tests/unit checks this).
 NATS_VERSION="2.12.15"
 LIVEKIT_VERSION="1.13.5"
 RECORDER_VERSION="2.3.0"
-# plugnmeet-recorder's go.mod has no /v2 suffix, so the proxy only knows the release by its commit.
-RECORDER_COMMIT="93f79d5002902e003538fb2fe6bfa0ebdce61816"
 # The plugnmeet-protocol release recorder v2.3.0 requires (its go.mod).
 RECORDER_PROTOCOL_VERSION="1.5.0"
+SERVER_VERSION="2.4.0"
+CLIENT_VERSION="2.4.0"
+# The lab's image of the server, loaded from the archive (production pulls upstream's mynaparrot/plugnmeet-server).
+SERVER_IMAGE="pnm-lab/plugnmeet-server:v${SERVER_VERSION}"
 
 ARTIFACTS_DIR="${PNM_CACHE_DIR}/artifacts"
 ARCHES="$(go env GOARCH 2>/dev/null || echo amd64)"
@@ -79,52 +85,70 @@ build_livekit() {
   rm -rf "${src}" "${stage}"
 }
 
-# A source tree for a Go module: a directory as it is, or a git repository (bare or not) at a tag.
-source_tree() { # source_tree DIR_OR_GIT TAG
-  local from="$1" tag="$2" work
-  work=$(mktemp -d)
-  if git --git-dir="${from}" rev-parse --verify -q "${tag}^{commit}" >/dev/null 2>&1; then
-    git --git-dir="${from}" archive "${tag}" | tar -x -C "${work}"
-  elif git -C "${from}" rev-parse --verify -q "${tag}^{commit}" >/dev/null 2>&1; then
-    git -C "${from}" archive "${tag}" | tar -x -C "${work}"
-  else
-    cp -r "${from}/." "${work}/"
-  fi
-  echo "${work}"
-}
+# Upstream's source snapshots (unmodified `git archive` tarballs of the pinned tags, see their README): the Go module
+# proxy refuses every github.com/mynaparrot module and no registry here serves plugnmeet-server's image.
+PNM_UPSTREAM_DIR="${PNM_UPSTREAM_DIR:-${REPO_ROOT}/../shared/upstream}"
 
-# The recorder from sources given by path: PNM_RECORDER_SOURCE (plugNmeet-recorder) and PNM_PROTOCOL_SOURCE
-# (plugnmeet-protocol, which the recorder imports and the proxy refuses as well), tied together by a Go workspace.
-recorder_from_sources() {
-  local src proto
-  [ -n "${PNM_RECORDER_SOURCE:-}" ] && [ -n "${PNM_PROTOCOL_SOURCE:-}" ] || return 1
-  src=$(source_tree "${PNM_RECORDER_SOURCE}" "v${RECORDER_VERSION}") || return 1
-  proto=$(source_tree "${PNM_PROTOCOL_SOURCE}" "v${RECORDER_PROTOCOL_VERSION}") || return 1
-  (cd "${src}" && go work init . "${proto}") || return 1
-  echo "${src}"
+# unpack_upstream NAME-VERSION DIR: unpack the snapshot into DIR (it holds one folder, NAME-VERSION).
+unpack_upstream() {
+  local tarball="${PNM_UPSTREAM_DIR}/$1.tar.gz"
+  [ -s "${tarball}" ] || die "${tarball} is missing: PNM_UPSTREAM_DIR must point at the upstream source snapshots"
+  tar -xzf "${tarball}" -C "$2"
 }
 
 build_recorder() {
   local arch="$1" out="${ARTIFACTS_DIR}/plugnmeet-recorder/${RECORDER_VERSION}/$1"
   local bin="plugnmeet-recorder-linux-${arch}"
   [ -s "${out}/SHA256SUMS" ] && { log "plugnmeet-recorder ${RECORDER_VERSION} ${arch}: cached"; return 0; }
-  local src stage
-  if ! src=$(recorder_from_sources) && ! src=$(module_copy github.com/mynaparrot/plugnmeet-recorder "${RECORDER_COMMIT}" 2>&1); then
-    log "WARNING: plugnmeet-recorder ${RECORDER_VERSION} cannot be built here: the Go module proxy refuses it:"
-    log "  ${src}"
-    log "  Either put upstream's ${bin}.zip into ${out}/ (and its sha256 into ${out}/SHA256SUMS),"
-    log "  or point PNM_RECORDER_SOURCE and PNM_PROTOCOL_SOURCE at checkouts of plugNmeet-recorder and"
-    log "  plugnmeet-protocol (tags v${RECORDER_VERSION} and v${RECORDER_PROTOCOL_VERSION} are built)."
-    log "  Until then the recorder's Molecule checks that need the real program are skipped."
-    return 2
-  fi
-  stage=$(mktemp -d)
-  mkdir -p "${out}"
-  go_build "${src}" "${arch}" "${stage}/${bin}" .
-  cp "${src}/config_sample.yaml" "${stage}/"
-  (cd "${stage}" && touch -d @0 "${bin}" config_sample.yaml && zip -X -q "${out}/${bin}.zip" "${bin}" config_sample.yaml)
+  local work src
+  work=$(mktemp -d)
+  unpack_upstream "plugNmeet-recorder-${RECORDER_VERSION}" "${work}"
+  unpack_upstream "plugnmeet-protocol-${RECORDER_PROTOCOL_VERSION}" "${work}"
+  src="${work}/plugNmeet-recorder-${RECORDER_VERSION}"
+  # The recorder imports the protocol module, which the proxy refuses too: a workspace ties the two snapshots.
+  (cd "${src}" && go work init . "../plugnmeet-protocol-${RECORDER_PROTOCOL_VERSION}")
+  mkdir -p "${work}/stage" "${out}"
+  go_build "${src}" "${arch}" "${work}/stage/${bin}" .
+  cp "${src}/config_sample.yaml" "${work}/stage/"
+  (cd "${work}/stage" && touch -d @0 "${bin}" config_sample.yaml && zip -X -q "${out}/${bin}.zip" "${bin}" config_sample.yaml)
   write_sums "${out}" SHA256SUMS "${bin}.zip"
-  rm -rf "${src}" "${stage}"
+  rm -rf "${work}"
+}
+
+build_server() {
+  local arch="$1" out="${ARTIFACTS_DIR}/plugnmeet-server/${SERVER_VERSION}/$1"
+  local bin="plugnmeet-server-linux-${arch}"
+  [ -s "${out}/SHA256SUMS" ] && { log "plugnmeet-server ${SERVER_VERSION} ${arch}: cached"; return 0; }
+  mkdir -p "${out}"
+  bash "${REPO_ROOT}/tools/upstream/build-server.sh" "${out}/${bin}" "${arch}"
+  write_sums "${out}" SHA256SUMS "${bin}"
+}
+
+# The web client is the same for every architecture: client.zip sits beside the architecture directories.
+build_client() {
+  local out="${ARTIFACTS_DIR}/plugnmeet-client/${CLIENT_VERSION}"
+  [ -s "${out}/SHA256SUMS" ] && { log "plugnmeet-client ${CLIENT_VERSION}: cached"; return 0; }
+  mkdir -p "${out}"
+  bash "${REPO_ROOT}/tools/upstream/build-client.sh" "${out}/client.zip"
+  write_sums "${out}" SHA256SUMS client.zip
+}
+
+# The server image, rebuilt when its recipe or the binary changes (the archive's name carries their hash).
+build_server_image() {
+  local arch="$1" dir="${ARTIFACTS_DIR}/plugnmeet-server/${SERVER_VERSION}/$1" recipe="${REPO_ROOT}/tools/upstream/server-image"
+  local bin="plugnmeet-server-linux-${arch}" hash archive context
+  hash=$(cat "${recipe}/Dockerfile" "${dir}/SHA256SUMS" <(docker image inspect -f '{{.Id}}' pnm-lab/debian12:latest) |
+    sha256sum | cut -c1-12)
+  archive="${dir}/plugnmeet-server-image-${hash}.tar"
+  [ -s "${archive}" ] && { log "plugnmeet-server image ${arch}: cached ($(basename "${archive}"))"; return 0; }
+  context=$(mktemp -d)
+  cp "${recipe}/Dockerfile" "${context}/"
+  cp "${dir}/${bin}" "${context}/plugnmeet-server"
+  docker build --quiet --platform "linux/${arch}" --tag "${SERVER_IMAGE}" "${context}" >/dev/null
+  docker save --output "${archive}.partial" "${SERVER_IMAGE}"
+  mv "${archive}.partial" "${archive}"
+  find "${dir}" -name 'plugnmeet-server-image-*.tar' ! -name "$(basename "${archive}")" -delete
+  rm -rf "${context}"
 }
 
 main() {
@@ -132,15 +156,20 @@ main() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --arch) ARCHES="${2//,/ }"; shift 2 ;;
-      nats | livekit | recorder) names+=("$1"); shift ;;
-      *) die "unknown argument: $1 (usage: $0 [--arch amd64,arm64] [nats] [livekit] [recorder])" ;;
+      nats | livekit | recorder | server | client | server-image) names+=("$1"); shift ;;
+      *) die "unknown argument: $1 (usage: $0 [--arch amd64,arm64] [nats|livekit|recorder|server|client|server-image] ...)" ;;
     esac
   done
-  [ "${#names[@]}" -gt 0 ] || names=(nats livekit recorder)
+  [ "${#names[@]}" -gt 0 ] || names=(nats livekit recorder server client server-image)
   command -v go >/dev/null || die "Go is needed to build the artifacts"
+  apt_install zip
   for name in "${names[@]}"; do
+    if [ "${name}" = client ]; then
+      timed "artifact client" build_client || rc=$?
+      continue
+    fi
     for arch in ${ARCHES}; do
-      timed "artifact ${name} ${arch}" "build_${name}" "${arch}" || rc=$?
+      timed "artifact ${name} ${arch}" "build_${name//-/_}" "${arch}" || rc=$?
     done
   done
   return "${rc}"

@@ -1,0 +1,3 @@
+module github.com/Microsoft/cognitive-services-speech-sdk-go
+
+go 1.21
