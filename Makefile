@@ -11,17 +11,19 @@ export PNM_CACHE_DIR ?= $(HOME)/.cache/plugnmeet-deploy
 NOT_IN_TEST := phase2 phase3
 ALL_SCENARIOS := $(sort $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
 SCENARIOS ?= $(filter-out $(NOT_IN_TEST),$(ALL_SCENARIOS))
-LAB_INVENTORY ?= inventories/lab
+# The hosts file, not its directory: the lab's secrets, keys and certificates live beside it and are no inventory.
+LAB_INVENTORY ?= inventories/lab/hosts.yml
 
 .PHONY: setup lab lab-down lint sanity unit build molecule test $(addprefix molecule-,$(ALL_SCENARIOS))
 
 setup:
 	bash tools/setup.sh
 
-# Bring up the built-in lab (real systemd hosts on this machine) and run phase 1 against it.
+# Bring up the built-in lab (real systemd hosts on this machine), run phase 1 against it, and record a meeting.
 lab: setup
 	bash tools/timed.sh "lab hosts" ansible-playbook tools/lab/up.yml -i $(LAB_INVENTORY)
-	bash tools/timed.sh "phase 1 on the lab" ansible-playbook playbooks/phase1-split-recorder.yml -i $(LAB_INVENTORY)
+	bash tools/timed.sh "phase 1 on the lab" ansible-playbook phase1-split-recorder.yml -i $(LAB_INVENTORY)
+	bash tools/timed.sh "a meeting recorded on the lab" python tools/lab/meeting.py -i $(LAB_INVENTORY)
 
 lab-down:
 	ansible-playbook tools/lab/down.yml -i $(LAB_INVENTORY)

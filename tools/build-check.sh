@@ -16,7 +16,7 @@ main() {
   # Dependencies come from the venv's ansible bundle; --no-deps keeps galaxy (unreachable) out of it.
   ansible-galaxy collection install --offline --no-deps -p "${work}/collections" "${tarball}" >/dev/null
   local installed="${work}/collections/ansible_collections/plugnmeet/deploy"
-  for path in roles/nats roles/common plugins/action/secrets.py playbooks/phase1-split-recorder.yml; do
+  for path in roles/nats roles/common plugins/action/secrets.py playbooks/phase1_split_recorder.yml; do
     [ -e "${installed}/${path}" ] || die "the built collection lacks ${path}"
   done
   for path in tools .ci .venv; do
@@ -28,8 +28,12 @@ main() {
   ansible-doc plugnmeet.deploy.secrets >/dev/null
   ansible-doc -t filter plugnmeet.deploy.nkey_public >/dev/null
   ansible-doc -t role plugnmeet.deploy.nats >/dev/null
-  (cd "${work}" && ansible-playbook --syntax-check \
-    -i localhost, "${installed}/playbooks/phase1-split-recorder.yml" >/dev/null)
+  # By their fully qualified names, as users of the installed collection run them.
+  local playbook
+  for playbook in phase1_split_recorder phase2_vertical_scale phase3_horizontal_scale; do
+    (cd "${work}" && ansible-playbook --syntax-check -i localhost, "plugnmeet.deploy.${playbook}" >/dev/null) ||
+      die "plugnmeet.deploy.${playbook} does not load from the installed collection"
+  done
   log "the built collection installs offline; docs and playbooks load from it"
 }
 

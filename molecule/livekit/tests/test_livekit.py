@@ -121,8 +121,9 @@ def test_config_holds_the_deployment_keys(host, secrets):
         # The lab host has no global address, so the public address falls back to the private one.
         "node_ip": address,
     }
-    assert content["room"] == {"auto_create": False}
-    # The host is the inventory's plugnmeet_servers host: webhooks go to plugnmeet-server there.
+    # plugnmeet-server v2.4 never creates LiveKit rooms: a join must create them.
+    assert content["room"] == {"auto_create": True, "enable_remote_unmute": True}
+    # The scenario points the webhook at the host itself, where the tests listen for the events.
     assert content["webhook"] == {"api_key": secrets["livekit_api_key"], "urls": [f"http://{address}:8080/webhook"]}
     # One node: no Redis.
     assert "redis" not in content
