@@ -146,6 +146,19 @@ class Client(object):
                 self.sock = None
 
 
+def consumer_info(client, stream, consumer):
+    """A JetStream consumer's state (num_pending, num_ack_pending, ...), or None when the stream or consumer is
+    missing."""
+    _headers, body = client.request('$JS.API.CONSUMER.INFO.%s.%s' % (stream, consumer))
+    answer = json.loads(body.decode('utf-8'))
+    error = answer.get('error')
+    if error:
+        if error.get('code') == 404:
+            return None
+        raise NatsError('reading consumer %s of %s: %s' % (consumer, stream, error.get('description')))
+    return answer
+
+
 def kv_get(client, bucket, key):
     """Latest value of a KV key as text, or None when absent, deleted or purged."""
     _headers, body = client.request('$JS.API.STREAM.MSG.GET.KV_%s' % bucket,

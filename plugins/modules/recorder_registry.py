@@ -19,6 +19,11 @@ description:
     plugnmeet_servers host). Needs the Python library cryptography on that host (Debian python3-cryptography).
   - With O(wait_for) it polls until those recorders are alive, so a deploy can wait for new recorders to register
     before it retires old ones.
+  - Also reports the transcoding queue (the WorkQueue stream every recorder in C(both) or C(transcoderOnly) mode
+    fetches jobs from, one at a time), that is the jobs waiting and the jobs being transcoded. With O(wait_for_idle)
+    it polls until those recorders record nothing and no transcoding job waits or runs anywhere, so a recorder can be
+    stopped without taking a job with it (a job a stopped recorder held comes back only after the consumer's ack
+    wait, 10 minutes).
   - Reads only; changes nothing.
 options:
   nats_url:
@@ -48,8 +53,22 @@ options:
     type: list
     elements: str
     default: []
+  wait_for_idle:
+    description: Ids whose recordings must have ended (progress 0), and with them the transcoding queue must be empty
+      (nothing waiting, nothing in flight); the module polls until then or O(timeout) passes, then fails.
+    type: list
+    elements: str
+    default: []
+  transcoding_stream:
+    description: The transcoding jobs' stream (C(nats_info.recorder.transcoding_jobs_subject)).
+    type: str
+    default: pnm-RecorderTranscoderJobs
+  transcoding_consumer:
+    description: The recorders' durable consumer of that stream.
+    type: str
+    default: transcoderWorker
   timeout:
-    description: Seconds to wait for O(wait_for).
+    description: Seconds to wait for O(wait_for) and O(wait_for_idle).
     type: int
     default: 120
 attributes:
@@ -98,6 +117,11 @@ live_capacity:
   description: Sum of max_limit of the alive recorders (recordings they can take together).
   returned: always
   type: int
+transcoding:
+  description: The transcoding queue, C(null) when its stream or consumer does not exist yet.
+  returned: always
+  type: dict
+  sample: {waiting: 0, in_flight: 1}
 '''
 
 import time
@@ -139,6 +163,21 @@ def read_recorders(client, bucket, ids, stale_after, now=None):
     return result
 
 
+def read_transcoding(client, stream, consumer):
+    info = nats_client.consumer_info(client, stream, consumer)
+    if info is None:
+        return None
+    return {'waiting': info.get('num_pending', 0), 'in_flight': info.get('num_ack_pending', 0)}
+
+
+def busy(recorders, transcoding, ids):
+    """Why the recorders `ids` (and the transcoding queue) are not idle yet; empty when they are."""
+    reasons = ['%s records (progress %s)' % (i, recorders[i]['progress']) for i in ids if recorders[i]['progress']]
+    if transcoding and (transcoding['waiting'] or transcoding['in_flight']):
+        reasons.append('transcoding: %(waiting)d waiting, %(in_flight)d in flight' % transcoding)
+    return reasons
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -148,6 +187,9 @@ def main():
             recorder_ids=dict(type='list', elements='str', required=True),
             stale_after=dict(type='int', default=8),
             wait_for=dict(type='list', elements='str', default=[]),
+            wait_for_idle=dict(type='list', elements='str', default=[]),
+            transcoding_stream=dict(type='str', default='pnm-RecorderTranscoderJobs'),
+            transcoding_consumer=dict(type='str', default='transcoderWorker'),
             timeout=dict(type='int', default=120),
         ),
         supports_check_mode=True,
@@ -155,9 +197,9 @@ def main():
     if not nkeys.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'))
     params = module.params
-    missing = sorted(set(params['wait_for']) - set(params['recorder_ids']))
+    missing = sorted(set(params['wait_for'] + params['wait_for_idle']) - set(params['recorder_ids']))
     if missing:
-        module.fail_json(msg='wait_for names ids that are not in recorder_ids: %s' % ', '.join(missing))
+        module.fail_json(msg='wait_for and wait_for_idle name ids that are not in recorder_ids: %s' % ', '.join(missing))
 
     deadline = time.time() + params['timeout']
     client = nats_client.Client(params['nats_url'], params['user_seed'])
@@ -165,8 +207,10 @@ def main():
         client.connect()
         while True:
             recorders = read_recorders(client, params['bucket'], params['recorder_ids'], params['stale_after'])
+            transcoding = read_transcoding(client, params['transcoding_stream'], params['transcoding_consumer'])
             waiting = [i for i in params['wait_for'] if not recorders[i]['alive']]
-            if not waiting or time.time() >= deadline:
+            working = busy(recorders, transcoding, params['wait_for_idle']) if params['wait_for_idle'] else []
+            if not (waiting or working) or time.time() >= deadline:
                 break
             time.sleep(2)
     except nats_client.NatsError as exc:
@@ -175,8 +219,10 @@ def main():
         client.close()
 
     alive = sorted(i for i, info in recorders.items() if info['alive'])
-    result = dict(changed=False, recorders=recorders, alive=alive,
+    result = dict(changed=False, recorders=recorders, alive=alive, transcoding=transcoding,
                   live_capacity=sum(recorders[i]['max_limit'] or 0 for i in alive))
+    if working:
+        module.fail_json(msg='still busy after %d s: %s' % (params['timeout'], '; '.join(working)), **result)
     if waiting:
         module.fail_json(msg='recorders not alive after %d s: %s (check their service and logs, their access to '
                              'NATS, and plugnmeet-server, which authorizes them)' % (params['timeout'], ', '.join(waiting)),

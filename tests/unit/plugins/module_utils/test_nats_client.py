@@ -111,6 +111,50 @@ def test_reads_alive_stale_and_unknown_recorders(server):
                               'last_ping_age': None}
 
 
+def test_transcoding_queue_waiting_then_in_flight_then_idle(server):
+    """The queue as the recorders use it: a WorkQueue stream and one durable pull consumer."""
+    nats = pytest.importorskip('nats')
+    from nats.js.api import ConsumerConfig, RetentionPolicy, StreamConfig
+
+    def read():
+        client = nats_client.Client(server['url'], server['seed'])
+        client.connect()
+        try:
+            return recorder_registry.read_transcoding(client, 'pnm-RecorderTranscoderJobs', 'transcoderWorker')
+        finally:
+            client.close()
+
+    assert read() is None
+    states = []
+
+    async def run():
+        nc = await nats.connect(servers=[server['url']], nkeys_seed_str=server['seed'])
+        js = nc.jetstream()
+        await js.add_stream(StreamConfig(name='pnm-RecorderTranscoderJobs', subjects=['pnm-RecorderTranscoderJobs'],
+                                         retention=RetentionPolicy.WORK_QUEUE))
+        await js.add_consumer('pnm-RecorderTranscoderJobs', ConsumerConfig(durable_name='transcoderWorker'))
+        await js.publish('pnm-RecorderTranscoderJobs', b'job')
+        states.append(read())
+        subscription = await js.pull_subscribe('pnm-RecorderTranscoderJobs', 'transcoderWorker')
+        job = (await subscription.fetch(1, timeout=5))[0]
+        states.append(read())
+        await job.ack()
+        await nc.flush()
+        states.append(read())
+        await nc.close()
+
+    asyncio.new_event_loop().run_until_complete(run())
+    assert states == [{'waiting': 1, 'in_flight': 0}, {'waiting': 0, 'in_flight': 1}, {'waiting': 0, 'in_flight': 0}]
+
+
+def test_busy_names_recordings_and_transcoding():
+    recorders = {'old': {'progress': 1}, 'new': {'progress': 0}}
+    assert recorder_registry.busy(recorders, {'waiting': 0, 'in_flight': 0}, ['new']) == []
+    assert recorder_registry.busy(recorders, None, ['old', 'new']) == ['old records (progress 1)']
+    assert recorder_registry.busy(recorders, {'waiting': 2, 'in_flight': 1}, ['new']) == [
+        'transcoding: 2 waiting, 1 in flight']
+
+
 def test_wrong_seed_is_refused(server):
     client = nats_client.Client(server['url'], nkeys.generate_seed('user'))
     with pytest.raises(nats_client.NatsError, match='refused'):
