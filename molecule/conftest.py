@@ -23,8 +23,10 @@ def secrets(secrets_path):
 
 
 def lab_address(host):
-    """The lab host's address on the lab network, reachable from this controller."""
-    return host.check_output("hostname -I").split()[0]
+    """The lab host's address on the lab network, reachable from this controller: the source address of its default
+    route (hostname -I may list a container engine's bridge first)."""
+    route = host.check_output("ip -o -4 route get 1.1.1.1").split()
+    return route[route.index("src") + 1]
 
 
 def instances():

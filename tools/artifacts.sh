@@ -157,12 +157,11 @@ main() {
     case "$1" in
       --arch) ARCHES="${2//,/ }"; shift 2 ;;
       nats | livekit | recorder | server | client | server-image) names+=("$1"); shift ;;
-      *) die "unknown argument: $1 (usage: $0 [--arch amd64,arm64] [nats|livekit|recorder|server|client|server-image] ...)" ;;
+      *) die "unknown argument: $1 (usage: $0 [--arch amd64,arm64] [nats|livekit|recorder|server|client|server-image]...)" ;;
     esac
   done
   [ "${#names[@]}" -gt 0 ] || names=(nats livekit recorder server client server-image)
   command -v go >/dev/null || die "Go is needed to build the artifacts"
-  apt_install zip
   for name in "${names[@]}"; do
     if [ "${name}" = client ]; then
       timed "artifact client" build_client || rc=$?

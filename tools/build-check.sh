@@ -31,7 +31,9 @@ main() {
   # By their fully qualified names, as users of the installed collection run them.
   local playbook
   for playbook in phase1_split_recorder phase2_vertical_scale phase3_horizontal_scale; do
-    (cd "${work}" && ansible-playbook --syntax-check -i localhost, "plugnmeet.deploy.${playbook}" >/dev/null) ||
+    # (Against localhost only: the groups the plays name are empty, which is no news.)
+    (cd "${work}" && ANSIBLE_HOST_PATTERN_MISMATCH=ignore ansible-playbook --syntax-check -i localhost, \
+      "plugnmeet.deploy.${playbook}" >/dev/null) ||
       die "plugnmeet.deploy.${playbook} does not load from the installed collection"
   done
   log "the built collection installs offline; docs and playbooks load from it"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Docker Engine and mmdebstrap from Debian's packages and make sure dockerd answers.
+# Install Docker Engine, mmdebstrap and the other Debian packages the tools use, and make sure dockerd answers.
 # Idempotent: when dockerd already answers this takes well under a second.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -24,7 +24,8 @@ start_dockerd() {
 
 main() {
   mkdir -p "${PNM_CACHE_DIR}"
-  apt_install docker.io mmdebstrap rsync
+  # zip packs the artifacts like upstream's releases; ffmpeg runs the recorder capacity module's real encode test.
+  apt_install docker.io mmdebstrap rsync zip ffmpeg
   # The docker CLI may come from elsewhere on PATH; any client that negotiates the API version works.
   command -v docker >/dev/null || die "no docker client on PATH after installing docker.io"
   start_dockerd

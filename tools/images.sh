@@ -11,9 +11,11 @@ BASE_PACKAGES="systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,procp
 
 host_codename() { . /etc/os-release && echo "${VERSION_CODENAME}"; }
 
+# An image's recipe: how it is built (build_image itself), the apt sources, the suite and the packages. Editing
+# anything else in this file rebuilds nothing.
 recipe_hash() {
   local suite="$1" sources="$2" packages="$3"
-  { cat "${BASH_SOURCE[0]}"; cat "${sources}"; echo "${suite} ${packages}"; } | sha256sum | cut -c1-12
+  { declare -f build_image; cat "${sources}"; echo "${suite} ${packages}"; } | sha256sum | cut -c1-12
 }
 
 # build_image NAME SUITE [EXTRA_PACKAGES]: EXTRA_PACKAGES (comma-separated) are added to BASE_PACKAGES.
@@ -48,16 +50,43 @@ build_image() {
   docker import -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
     "${tarball}" "${IMAGE_REPO}/${name}:${hash}" >/dev/null
   docker tag "${IMAGE_REPO}/${name}:${hash}" "${IMAGE_REPO}/${name}:latest"
+  forget_old_images "${name}" "${hash}"
+}
+
+# Images of old recipes are never used again.
+forget_old_images() { # forget_old_images NAME HASH
+  docker images --format '{{.Repository}}:{{.Tag}}' "${IMAGE_REPO}/$1" |
+    grep -v -e ":$2\$" -e ':latest$' | xargs -r docker rmi >/dev/null || true
 }
 
 # The meeting participant (tools/lab/meeting.py): not a managed host but a user's machine on the lab network, a
 # browser with a fake camera and microphone whose DevTools port socat opens to the controller.
 PARTICIPANT_PACKAGES="chromium,socat,fonts-dejavu-core"
 
+# The heavy packages of the server and recorder roles, read from the roles themselves (comma-separated): the journey
+# scenario's hosts start with them, so its many stages do not unpack LibreOffice and Chromium again and again (the
+# roles find them installed; the recorder scenario and the lab still install them on plain hosts).
+heavy_packages() { # heavy_packages SUITE
+  "${REPO_ROOT}/.venv/bin/python" - "$1" "${REPO_ROOT}" <<'PYTHON'
+import sys, yaml
+suite, root = sys.argv[1], sys.argv[2]
+def load(path):
+    with open(f"{root}/roles/{path}") as handle:
+        return yaml.safe_load(handle)
+recorder, server = load("recorder/vars/main.yml"), load("plugnmeet_server/vars/main.yml")
+packages = (recorder["__recorder_packages"] + recorder["__recorder_browser_packages"]["chromium"]
+            + load("recorder/defaults/main.yml")["recorder_font_packages"]
+            + server["__plugnmeet_server_runtime_packages"][suite])
+print(",".join(sorted(set(packages))))
+PYTHON
+}
+
 main() {
   build_image debian12 bookworm
   build_image debian13 trixie
   build_image participant bookworm "${PARTICIPANT_PACKAGES}"
+  build_image debian12-full bookworm "$(heavy_packages bookworm)"
+  build_image debian13-full trixie "$(heavy_packages trixie)"
 }
 
 main "$@"

@@ -135,8 +135,8 @@ def participant(deployment, name=None):
     """A participant's browser on the lab network (a lab host in no inventory group), as a Playwright page."""
     from playwright.sync_api import sync_playwright
 
-    network = next(iter(json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}",
-                                          deployment.loadbalancer).stdout)))
+    network = list(json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                                     deployment.loadbalancer).stdout))[0]
     lab = docker("inspect", "-f", f'{{{{index .Config.Labels "{LAB_LABEL}"}}}}', deployment.loadbalancer).stdout.strip()
     name = name or f"{deployment.loadbalancer}-participant"
     docker("rm", "--force", name, check=False)
@@ -152,7 +152,7 @@ def participant(deployment, name=None):
            f"socat TCP-LISTEN:{DEVTOOLS_PORT},fork,reuseaddr TCP:127.0.0.1:9222 & exec {browser}")
     try:
         endpoint = f"http://{container_address(name)}:{DEVTOOLS_PORT}"
-        _wait(lambda: requests.get(f"{endpoint}/json/version", timeout=2).ok, 60, "the participant's browser")
+        wait_until(lambda: requests.get(f"{endpoint}/json/version", timeout=2).ok, 60, "the participant's browser")
         with sync_playwright() as playwright:
             browser = playwright.chromium.connect_over_cdp(endpoint)
             page = browser.contexts[0].new_page()
@@ -162,7 +162,7 @@ def participant(deployment, name=None):
         docker("rm", "--force", name, check=False)
 
 
-def _wait(condition, seconds, what, interval=2):
+def wait_until(condition, seconds, what, interval=2):
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -201,10 +201,10 @@ def stop_cloud_recording(page):
     return time.monotonic()
 
 
-def busy_recorder(deployment):
-    """The recorder host whose recorder runs an ffmpeg (records or transcodes), or None."""
+def busy_recorder(deployment, user="recorder"):
+    """The recorder host whose recorder (running as `user`) runs an ffmpeg (records or transcodes), or None."""
     for host in deployment.recorders:
-        if docker("exec", host, "pgrep", "-u", "recorder", "-x", "ffmpeg", check=False).returncode == 0:
+        if docker("exec", host, "pgrep", "-u", user, "-x", "ffmpeg", check=False).returncode == 0:
             return host
     return None
 
@@ -220,6 +220,8 @@ def probe(host, path):
         if line and not line.startswith("#")]
     volume = docker_exec(host, f"ffmpeg -v info -i '{path}' -vn -af volumedetect -f null - 2>&1 | "
                                "sed -n 's/.*max_volume: \\(.*\\) dB/\\1/p'").strip()
+    # Decoding the whole file: an intact one gives no error.
+    decode_errors = docker_exec(host, f"ffmpeg -v error -i '{path}' -f null - 2>&1").strip().splitlines()
     return {
         "path": path,
         "size_mb": round(int(info["format"]["size"]) / 2**20, 1),
@@ -231,6 +233,7 @@ def probe(host, path):
         "audio_max_volume_db": float(volume) if volume else None,
         "frames_sampled": len(hashes),
         "frames_distinct": len(set(hashes)),
+        "decode_errors": len(decode_errors),
     }
 
 
@@ -254,7 +257,7 @@ def record_meeting(deployment, seconds=35, room_id=None, before_join=None, befor
         time.sleep(seconds)
         stopped = stop_cloud_recording(page)
     listed_at = time.monotonic()
-    listed = _wait(lambda: deployment.recordings(room_id), listing_timeout, f"the recording of {room_id} listed")
+    listed = wait_until(lambda: deployment.recordings(room_id), listing_timeout, f"the recording of {room_id} listed")
     figures = {"room_id": room_id, "recorder": recorder, "recorded_s": round(stopped - started, 1),
                "listed_after_stop_s": round(time.monotonic() - stopped, 1),
                "waited_for_listing_s": round(time.monotonic() - listed_at, 1)}
@@ -275,6 +278,8 @@ def check(figures, width=1920, height=1080):
                         "recorded")
     if not figures["audio_codec"]:
         failures.append("no audio stream")
+    if figures["decode_errors"]:
+        failures.append(f"{figures['decode_errors']} errors decoding the file")
     if figures["frames_distinct"] < max(2, figures["frames_sampled"] // 2):
         failures.append(f"the picture barely moves: {figures['frames_distinct']} distinct of "
                         f"{figures['frames_sampled']} sampled frames")
@@ -292,7 +297,7 @@ def summary(figures):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("-i", "--inventory", required=True)
     parser.add_argument("--seconds", type=int, default=35, help="how long to record (default 35)")
     parser.add_argument("--width", type=int, default=1920)

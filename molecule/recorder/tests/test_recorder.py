@@ -1,23 +1,16 @@
 """The recorder's runtime really records as the unprivileged user `recorder`, under the unit's hardening.
 
-The plugnmeet-recorder binary is installed only when its release zip is in the offline artifact directory (upstream's
-zip cannot be fetched here and the Go module proxy refuses the module). Without it, the converge installs the runtime
-dependencies only, and these tests still run Xvfb, PulseAudio, Chromium and ffmpeg for real, render the role's
-configuration and unit, and check the preflight; the tests that need the installed recorder are skipped.
-
-The recorder's registration in the pnm-recorderInfo bucket through plugnmeet-server's NATS auth callout needs the
-server (its test stand-in): molecule/phase1 checks it, with the max_limit the sizing model computed.
+The real plugnmeet-recorder (built from upstream's source by tools/artifacts.sh) is installed on a plain Debian host,
+its runtime (Chromium, ffmpeg, Xvfb, PulseAudio, fonts) from Debian's packages. Without plugnmeet-server it cannot
+log in to NATS; the journey scenario records whole meetings with it (registration, max_limit, the file).
 """
 
-import hashlib
-import io
 import json
 import os
 import shlex
 import subprocess
 import tempfile
 import textwrap
-import zipfile
 
 import pytest
 import yaml
@@ -40,18 +33,6 @@ def _yaml(*parts):
 DEFAULTS = _yaml("roles", "recorder", "defaults", "main.yml")
 ROLE_VARS = _yaml("roles", "recorder", "vars", "main.yml")
 COMMON_VARS = _yaml("roles", "common", "vars", "main.yml")
-
-
-@pytest.fixture(autouse=True)
-def recorder_host_only(host):
-    if host.backend.get_hostname() != REC:
-        pytest.skip("a recorder test; the NATS host is covered by molecule/nats")
-
-
-@pytest.fixture(scope="module")
-def installed(lab):
-    """Whether the whole role ran (the release zip was in the offline directory)."""
-    return lab[REC].file("/usr/local/bin/plugnmeet-recorder").exists
 
 
 def unit_hardening():
@@ -262,50 +243,15 @@ def test_preflight_refuses_and_changes_nothing(lab, case):
     assert rec.run("ls -la --time-style=full-iso /etc /usr/local/bin /var/lib | sha256sum").stdout == before
 
 
-def test_config_and_unit_render(lab, installed, secrets, tmp_path):
-    """The role's config.yaml with this lab's values: the real file when installed, else rendered on the controller
-    from the role's own template, defaults and vars (the same Jinja, no host change)."""
+def test_config_and_unit_render(lab, secrets):
+    """The role's config.yaml with this lab's values."""
     rec, nats = lab[REC], lab[NATS]
-    if installed:
-        config = yaml.safe_load(rec.file(CONFIG).content_string)
-    else:
-        out = tmp_path / "config.yaml"
-        playbook = tmp_path / "render.yml"
-        playbook.write_text(textwrap.dedent(f"""\
-            - name: Render the recorder's config.yaml on the controller
-              hosts: all
-              gather_facts: true
-              vars_files:
-                - {ROOT}/roles/recorder/defaults/main.yml
-                - {ROOT}/roles/recorder/vars/main.yml
-              vars:
-                plugnmeet_domain: pnm-main.lab.test
-                recorder_max_limit_effective: 2  # tasks/capacity.yml sets it in a real run
-              tasks:
-                - name: Load the secrets
-                  plugnmeet.deploy.secrets:
-                    path: "{{{{ plugnmeet_secrets_file }}}}"
-                  run_once: true
-                  no_log: true
-                  register: common_secrets
-                - name: Render
-                  ansible.builtin.template:
-                    src: {ROOT}/roles/recorder/templates/config.yaml.j2
-                    dest: {out}
-                    mode: "0600"
-                  delegate_to: localhost
-                  when: inventory_hostname == "{REC}"
-            """))
-        proc = subprocess.run(["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(playbook)],
-                              capture_output=True, text=True, check=False)
-        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
-        assert_no_secret_in(proc.stdout + proc.stderr, secrets)
-        config = yaml.safe_load(out.read_text())
+    config = yaml.safe_load(rec.file(CONFIG).content_string)
     assert config["recorder"]["id"] == REC
     # Sized for this host by the collection's model (recorder_max_limit: auto).
-    sized = rec.ansible("plugnmeet.deploy.recorder_capacity", "", check=False)["max_limit"] if installed else 2
+    sized = rec.ansible("plugnmeet.deploy.recorder_capacity", "", check=False)["max_limit"]
     assert config["recorder"]["mode"] == "both" and config["recorder"]["max_limit"] == sized
-    assert config["recorder"]["copy_to_path"] == {"main_path": "/var/lib/plugnmeet/recording_files", "sub_path": REC}
+    assert config["recorder"]["copy_to_path"] == {"main_path": "/var/lib/plugnmeet/recording_files", "sub_path": "node_01"}
     assert config["recorder"]["temporary_dir"] == "/var/lib/plugnmeet-recorder/recording-tmp"
     assert config["plugNmeet_info"] == {"host": "https://pnm-main.lab.test",
                                         "api_key": secrets["plugnmeet_api_key"],
@@ -323,43 +269,11 @@ def test_config_and_unit_render(lab, installed, secrets, tmp_path):
     assert "hooks" not in config
 
 
-def _placeholder_artifacts(directory):
-    """An offline directory with a placeholder zip (never installed: used in check mode only) and its checksum;
-    the other artifacts (nats-server) are the real offline directory's."""
-    real = os.path.join(os.path.expanduser(os.environ.get("PNM_CACHE_DIR", "~/.cache/plugnmeet-deploy")), "artifacts")
-    for name in os.listdir(real):
-        if name != "plugnmeet-recorder":
-            os.symlink(os.path.join(real, name), os.path.join(directory, name))
-    arch_dir = os.path.join(directory, "plugnmeet-recorder", DEFAULTS["recorder_version"], "amd64")
-    os.makedirs(arch_dir)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("plugnmeet-recorder-linux-amd64", "#!/bin/sh\necho placeholder, never installed\nexit 1\n")
-    data = buffer.getvalue()
-    with open(os.path.join(arch_dir, "plugnmeet-recorder-linux-amd64.zip"), "wb") as handle:
-        handle.write(data)
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def test_check_diff_shows_changes_but_never_a_secret(lab, installed, secrets):
-    """--check --diff of the whole role: the unit and config would change, no secret is printed, nothing changes.
-
-    Installed: the config and unit are moved aside first. Otherwise the whole role runs in check mode against a
-    placeholder zip with a pinned sha256 (check mode installs nothing), which also exercises the pinned-checksum path.
-    """
+def test_check_diff_shows_changes_but_never_a_secret(lab, secrets):
+    """--check --diff of the whole role with the config and unit moved aside: they would change, no secret is
+    printed, nothing changes."""
     rec = lab[REC]
-    if installed:
-        code, output = run_check_diff([CONFIG, UNIT])
-    else:
-        with tempfile.TemporaryDirectory() as directory:
-            checksum = _placeholder_artifacts(directory)
-            converge = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
-            proc = subprocess.run(
-                ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--check", "--diff",
-                 "-e", json.dumps({"plugnmeet_artifacts_dir": directory,
-                                   "recorder_checksums": {"amd64": checksum}}), converge],
-                capture_output=True, text=True, check=False)
-            code, output = proc.returncode, proc.stdout + proc.stderr
+    code, output = run_check_diff([CONFIG, UNIT])
     assert code == 0, output[-3000:]
     assert_no_secret_in(output, secrets)
     # The unit's content was shown: the recorder's own user and the hardening exceptions.
@@ -367,27 +281,22 @@ def test_check_diff_shows_changes_but_never_a_secret(lab, installed, secrets):
     assert "+RestrictNamespaces=user pid net" in output
     assert "+ExecStartPre=/usr/bin/pulseaudio --daemonize=yes --exit-idle-time=-1 --log-target=journal" in output
     assert "Write config.yaml" in output
-    assert rec.file("/usr/local/bin/plugnmeet-recorder").exists == installed
-    assert rec.file(CONFIG).exists == installed
-    assert rec.file(UNIT).exists == installed
+    assert rec.file("/usr/local/bin/plugnmeet-recorder").exists
+    assert rec.file(CONFIG).exists and rec.file(UNIT).exists
 
 
-def test_installed_unit_has_the_tested_hardening(lab, installed):
-    if not installed:
-        pytest.skip("plugnmeet-recorder is not installed here (no release zip in the offline directory)")
+def test_installed_unit_has_the_tested_hardening(lab):
     unit = lab[REC].file(UNIT).content_string.splitlines()
     for line in unit_hardening():
         assert line in unit, line
 
 
-def test_service_runs_as_recorder(lab, installed):
+def test_service_runs_as_recorder(lab):
     """The real recorder and its own PulseAudio run as `recorder` and reach NATS on its private address.
 
     Without plugnmeet-server's auth callout the recorder cannot finish its NATS login ("i/o timeout" while the
     server waits for the callout), exits and is restarted every few seconds: each run is caught while it is up.
     """
-    if not installed:
-        pytest.skip("plugnmeet-recorder is not installed here (no release zip in the offline directory)")
     rec, nats = lab[REC], lab[NATS]
     assert rec.service("plugnmeet-recorder").is_enabled
     assert rec.check_output("systemctl show -P User plugnmeet-recorder") == "recorder"
@@ -409,10 +318,8 @@ def test_service_runs_as_recorder(lab, installed):
     assert (config.user, config.group, config.mode) == ("root", "recorder", 0o640)
 
 
-def test_restart_waits_for_recordings_in_progress(lab, installed, tmp_path):
+def test_restart_waits_for_recordings_in_progress(lab, tmp_path):
     """A configuration change while an ffmpeg of `recorder` runs leaves the restart pending; a later run does it."""
-    if not installed:
-        pytest.skip("plugnmeet-recorder is not installed here (no release zip in the offline directory)")
     rec, nats = lab[REC], lab[NATS]
     playbook = tmp_path / "recorder.yml"
     playbook.write_text(textwrap.dedent("""\

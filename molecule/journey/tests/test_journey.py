@@ -1,0 +1,317 @@
+"""One deployment grown as operators grow it: all-in-one -> phase 1 -> phase 2 -> phase 3, on the same lab hosts.
+
+Every stage runs the collection's playbook as a user runs it (ansible-playbook phaseN-*.yml -i <inventory>), with
+the stage's inventory from ../inventory/, and is then checked: a second run changes nothing, `--check --diff`
+reports no change and prints no secret, and the deployment records a real meeting (tools/lab/meeting.py: the real
+web client in a participant's browser, the real server, a recorder host, the file on the shared storage).
+The tests run in order and stop at the first failure (verifier option -x); each writes its playbook output to
+journey-<step>.log in the scenario's ephemeral directory, and the stage times to journey-times.json.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import requests
+import yaml
+from conftest import assert_no_secret_in
+
+PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+SCENARIO = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
+EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
+sys.path.insert(0, os.path.join(PROJECT, "tools", "lab"))
+import meeting  # noqa: E402  (test tooling shared with `make lab`)
+
+MAIN, REC1, REC2, APP2, NATS3 = "pnm-j-main", "pnm-j-rec1", "pnm-j-rec2", "pnm-j-app2", "pnm-j-nats3"
+DOMAIN = "meet.lab.test"
+SECRETS = os.path.join(EPHEMERAL, "plugnmeet-secrets.yml")
+WIDTH, HEIGHT = 1280, 720  # inventory/group_vars/all.yml
+# The retire play's task that waits while the old recorder records or transcodes.
+RETIRE_WAIT = "Wait for the recordings in progress on the old recorder to end"
+TIMES = {}
+ROOMS = {}  # stage -> room id of the meeting recorded there
+
+
+class Play:
+    """ansible-playbook on a stage's inventory, from the checkout's root as a user runs it; output kept in a log."""
+
+    def __init__(self, step, stage, playbook, *args):
+        self.step = step
+        self.lines = []
+        self.log = open(os.path.join(EPHEMERAL, f"journey-{step}.log"), "w")
+        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            ["ansible-playbook", "-i", os.path.join(SCENARIO, "inventory", f"{stage}.yml"), playbook, *args],
+            cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            self.log.write(line)
+            self.log.flush()
+
+    @property
+    def output(self):
+        return "".join(self.lines)
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def wait(self, timeout=3600):
+        rc = self.proc.wait(timeout=timeout)
+        self.reader.join()
+        self.log.close()
+        TIMES[self.step] = round(time.monotonic() - self.started)
+        with open(os.path.join(EPHEMERAL, "journey-times.json"), "w") as handle:
+            json.dump(TIMES, handle, indent=2)
+        assert rc == 0, f"{self.step} failed (rc={rc}):\n{self.output[-6000:]}"
+        return self
+
+    def recap(self):
+        """{host: {'ok': n, 'changed': n, ...}} from PLAY RECAP."""
+        recap, seen = {}, False
+        for line in self.lines:
+            if line.startswith("PLAY RECAP"):
+                seen = True
+            elif seen and " : " in line and "ok=" in line:
+                host, counts = line.split(" : ", 1)
+                recap[host.strip()] = {k: int(v) for k, v in (item.split("=") for item in counts.split())}
+        return recap
+
+
+def play(step, stage, playbook, *args):
+    return Play(step, stage, playbook, *args).wait()
+
+
+def secrets():
+    with open(SECRETS) as handle:
+        return yaml.safe_load(handle)
+
+
+def deployment(recorders):
+    return meeting.Deployment(DOMAIN, secrets(), os.path.join(EPHEMERAL, "plugnmeet-ca.crt"), MAIN, recorders)
+
+
+def assert_changes_nothing(step, stage, playbook):
+    """A second run changes nothing; --check --diff reports no change either and never prints a secret.
+    (Both at once: neither changes anything, so neither can disturb the other, and the journey is shorter.)"""
+    again = Play(f"{step}-again", stage, playbook)
+    check = Play(f"{step}-check", stage, playbook, "--check", "--diff")
+    again.wait()
+    check.wait()
+    changed = {host: counts["changed"] for host, counts in again.recap().items() if counts["changed"]}
+    assert not changed, f"a second run changed something: {changed}"
+    changed = {host: counts["changed"] for host, counts in check.recap().items() if counts["changed"]}
+    assert not changed, f"--check --diff reports changes: {changed}"
+    assert_no_secret_in(check.output, secrets())
+
+
+def haproxy(command):
+    """A command on HAProxy's admin socket (on the main host)."""
+    script = ("import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect('/run/haproxy-admin.sock'); "
+              "s.sendall(sys.argv[1].encode()+b'\\n'); print(s.recv(65536).decode())")
+    return meeting.docker_exec(MAIN, f"python3 -c \"{script}\" '{command}'")
+
+
+def streams(host):
+    """JetStream streams as NATS reports them on the host's monitoring port (loopback)."""
+    jsz = json.loads(meeting.docker_exec(host, "curl -sf 'http://127.0.0.1:8223/jsz?streams=true&config=true'"))
+    return {stream["name"]: stream for account in jsz.get("account_details", [])
+            for stream in account.get("stream_detail", [])}
+
+
+def listed_rooms(dep):
+    return {room: [r["file_path"] for r in dep.recordings(room)] for room in ROOMS.values()}
+
+
+def record_and_check(dep, stage, recorders, **hooks):
+    figures = meeting.record_meeting(dep, seconds=35, **hooks)
+    ROOMS[stage] = figures["room_id"]
+    print("\n".join(meeting.summary(figures)))
+    assert figures["recorder"] in recorders, figures
+    failures = meeting.check(figures, WIDTH, HEIGHT)
+    assert not failures, failures
+    return figures
+
+
+def test_all_in_one():
+    """The starting point: one host with everything, and a recorder as upstream's installer leaves it."""
+    play("0-all-in-one", "all-in-one", os.path.join(SCENARIO, "all-in-one.yml"))
+
+
+def test_phase1_while_the_all_in_one_records():
+    """Phase 1 runs while the all-in-one host records a meeting: the old recorder is retired only after that
+    recording ended and was transcoded, and its file is intact on the shared storage.
+
+    The recording starts while the play configures the main host's services (before the new recorders exist, so
+    the old recorder takes it) and goes on until the play waits to retire the old recorder."""
+    dep = deployment([MAIN])
+    room = f"journey-aio-{uuid.uuid4().hex[:8]}"
+    dep.create_room(room)
+    phase1 = Play("1-phase1", "phase1", "phase1-split-recorder.yml")
+    with meeting.participant(dep) as page:
+        meeting.wait_until(lambda: "PLAY [HAProxy, the public entry point]" in phase1.output or not phase1.running(),
+                           1800, "phase 1 at the main host's services")
+        meeting.join(page, dep.join_url(room))
+        started = meeting.start_cloud_recording(page)
+        assert meeting.busy_recorder(dep, user="root") == MAIN
+        # Record on until the play waits for the old recorder, and at least 30 s.
+        meeting.wait_until(lambda: RETIRE_WAIT in phase1.output or not phase1.running(), 1800, "phase 1 at the retire")
+        assert phase1.running(), phase1.output[-4000:]
+        time.sleep(max(0.0, 30 - (time.monotonic() - started)))
+        assert meeting.busy_recorder(dep, user="root") == MAIN, "the all-in-one recording ended too early"
+        stopped = meeting.stop_cloud_recording(page)
+    phase1.wait()
+    ROOMS["all-in-one"] = room
+    output = phase1.output
+    # It waited (retried) while the recording and its transcoding ran, and stopped the recorder only then.
+    assert f"RETRYING: [{MAIN}]: {RETIRE_WAIT}" in output
+    assert output.index(RETIRE_WAIT) < output.index("TASK [Stop and disable the old recorder]")
+    listed = meeting.wait_until(lambda: dep.recordings(room), 300, f"the all-in-one recording of {room} listed")
+    path = f"{dep.recordings_path}/{listed[0]['file_path']}"
+    figures = meeting.probe(MAIN, path)
+    print(f"all-in-one recording: {figures} (recorded {stopped - started:.0f} s on one CPU)")
+    assert (figures["width"], figures["height"]) == (WIDTH, HEIGHT)
+    assert figures["audio_codec"]
+    assert figures["decode_errors"] == 0, "the file does not decode cleanly"
+    assert figures["duration_s"] > 0.5 * (stopped - started), figures
+    # The old recorder is gone from the main host (its recordings stay).
+    for path in ("/etc/systemd/system/plugnmeet-recorder.service", "/opt/plugNmeet/recorder/plugnmeet-recorder"):
+        assert meeting.docker("exec", MAIN, "test", "-e", path, check=False).returncode != 0, path
+
+
+def test_phase1_changes_nothing_when_run_again():
+    assert_changes_nothing("1-phase1", "phase1", "phase1-split-recorder.yml")
+
+
+def test_phase1_records_a_meeting_on_a_new_recorder():
+    record_and_check(deployment([REC1, REC2]), "phase1", [REC1, REC2])
+
+
+def _service_starts(names):
+    out = meeting.docker_exec(MAIN, "systemctl show -p Id -p ActiveEnterTimestampMonotonic " + " ".join(names))
+    starts, current = {}, None
+    for line in out.splitlines():
+        if line.startswith("Id="):
+            current = line[3:]
+        elif line.startswith("ActiveEnterTimestampMonotonic=") and current:
+            starts[current] = int(line.split("=", 1)[1])
+    return starts
+
+
+class Probe(threading.Thread):
+    """Requests through HAProxy (a new TLS connection each) until stopped; counts the ones that failed."""
+
+    def __init__(self, dep, path="/"):
+        super().__init__(daemon=True)
+        self.dep, self.path = dep, path
+        self.sent, self.failed, self.errors = 0, 0, []
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            self.sent += 1
+            try:
+                response = self.dep.session.get(self.dep.url(self.path), timeout=5, verify=self.dep.ca_file,
+                                                headers={"Host": DOMAIN, "Connection": "close"})
+                if response.status_code != 200:
+                    raise RuntimeError(f"HTTP {response.status_code}")
+            except (requests.RequestException, RuntimeError) as exc:
+                self.failed += 1
+                self.errors.append(f"{time.strftime('%H:%M:%S')} {exc}")
+            self.stopping.wait(0.25)
+
+
+SERVICES = ["mariadb.service", "redis-server.service", "nats.service", "plugnmeet-server.service",
+            "livekit.service", "haproxy.service"]
+
+
+def test_phase2_after_a_resize_while_users_keep_requesting():
+    """The main host gets two CPUs and 8 GiB (as a cloud resize would); phase 2 re-tunes it while a probe keeps
+    requesting the web client through HAProxy: no request fails, and services restart one at a time."""
+    dep = deployment([REC1, REC2])
+    started_before = _service_starts(SERVICES)
+    meeting.docker("update", "--cpuset-cpus", "0-1", "--memory", "8g", "--memory-swap", "8g", MAIN)
+    probe = Probe(dep)
+    probe.start()
+    report_file = os.path.join(EPHEMERAL, "phase2-report.json")
+    try:
+        play("2-phase2", "phase1", "phase2-vertical-scale.yml", "-e", f"plugnmeet_sizing_report_file={report_file}")
+    finally:
+        probe.stopping.set()
+        probe.join()
+    print(f"probe through HAProxy during phase 2: {probe.sent} requests, {probe.failed} failed")
+    with open(os.path.join(EPHEMERAL, "phase2-probe.json"), "w") as handle:
+        json.dump({"sent": probe.sent, "failed": probe.failed, "errors": probe.errors}, handle, indent=2)
+    assert probe.failed == 0, probe.errors[:10]
+    with open(report_file) as handle:
+        report = json.load(handle)
+    before, after = report["before"][MAIN], report["after"][MAIN]
+    print(json.dumps({"before": before, "after": after, "participants": report["participants"]}, indent=1))
+    assert float(before["vcpus"]) == 1.0 and float(after["vcpus"]) == 2.0, (before, after)
+    assert int(before["memory_mb"]) == 4096 and int(after["memory_mb"]) == 8192, (before, after)
+    assert report["participants"]["after"]["by_cpu"] == 2 * report["participants"]["before"]["by_cpu"] > 0
+    started_after = _service_starts(SERVICES)
+    restarted = sorted((started_after[name], name) for name in SERVICES if started_after[name] != started_before[name])
+    print("restarted, in order:", [entry[1] for entry in restarted])
+    # One at a time: each restart began after the previous one was up (and its health wait had passed).
+    gaps = [b[0] - a[0] for a, b in zip(restarted, restarted[1:])]
+    assert all(gap > 1_000_000 for gap in gaps), (restarted, gaps)
+
+
+def test_phase2_changes_nothing_when_run_again():
+    assert_changes_nothing("2-phase2", "phase1", "phase2-vertical-scale.yml")
+
+
+def test_phase3_grows_the_deployment_and_keeps_its_data():
+    """The rooms and recordings in MariaDB and the secrets survive; JetStream's streams are there again on all three
+    nodes, replicated three times (nats-server cannot carry a standalone server's streams into a cluster: the main
+    node's old store is kept aside, after the role waited until no meeting ran and no job was queued)."""
+    dep = deployment([REC1, REC2])
+    recordings_before = listed_rooms(dep)
+    assert all(recordings_before.values()), recordings_before
+    streams_before = streams(MAIN)
+    with open(SECRETS, "rb") as handle:
+        secrets_before = hashlib.sha256(handle.read()).hexdigest()
+
+    play("3-phase3", "phase3", "phase3-horizontal-scale.yml")
+
+    assert listed_rooms(dep) == recordings_before
+    with open(SECRETS, "rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == secrets_before, "the secrets changed"
+    jsz = json.loads(meeting.docker_exec(MAIN, "curl -sf http://127.0.0.1:8223/jsz"))
+    assert jsz["meta_cluster"]["cluster_size"] == 3, jsz["meta_cluster"]
+    # Every node holds a replica of every stream plugnmeet-server had (recreated there by it).
+    for host in (MAIN, APP2, NATS3):
+        now = streams(host)
+        missing = set(streams_before) - set(now)
+        assert not missing, f"streams missing on {host}: {missing}"
+        assert all(now[name]["config"]["num_replicas"] == 3 for name in streams_before), now
+    assert meeting.docker_exec(MAIN, "ls -d /var/lib/nats/jetstream.standalone-*").strip()
+
+
+def test_phase3_changes_nothing_when_run_again():
+    assert_changes_nothing("3-phase3", "phase3", "phase3-horizontal-scale.yml")
+
+
+def test_phase3_meeting_joined_through_one_server_and_recorded_through_the_other():
+    dep = deployment([REC1, REC2])
+
+    def only(server):
+        for name in (MAIN, APP2):
+            haproxy(f"set server plugnmeet/{name} state {'ready' if name == server else 'maint'}")
+
+    try:
+        record_and_check(dep, "phase3", [REC1, REC2], before_join=lambda: only(MAIN),
+                         before_recording=lambda: only(APP2))
+    finally:
+        for name in (MAIN, APP2):
+            haproxy(f"set server plugnmeet/{name} state ready")
