@@ -13,6 +13,7 @@ import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.plugnmeet.deploy.plugins.module_utils import secrets as pnm_secrets
@@ -29,7 +30,7 @@ FILE_MODE = 0o600
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(('path', 'vault'))
+    _VALID_ARGS = frozenset(('path', 'vault', 'validate_only'))
 
     def _vault_secret(self):
         """(vault id, secret) to encrypt with, or None when no vault password is configured."""
@@ -80,9 +81,10 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        if not self._task.no_log:
-            raise AnsibleActionFail('plugnmeet.deploy.secrets returns secrets: the task must set no_log: true')
         args = self._task.args
+        validate_only = boolean(args.get('validate_only', False), strict=True)
+        if not self._task.no_log and not validate_only:
+            raise AnsibleActionFail('plugnmeet.deploy.secrets returns secrets: the task must set no_log: true')
         path = args.get('path')
         vault_mode = args.get('vault', 'auto')
         if not path:
@@ -91,6 +93,12 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('vault must be one of auto, always, never')
         path = os.path.abspath(os.path.expanduser(to_text(path)))
 
+        if os.path.exists(path) and stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+            raise AnsibleActionFail(
+                'the secrets file %s can be read by other users (mode %04o): its secrets may have leaked. Make it '
+                'private (chmod 600 %s); if someone else could have read it, remove its entries to have new ones '
+                'generated, and run every phase again to roll them out.'
+                % (path, stat.S_IMODE(os.stat(path).st_mode), path))
         try:
             stored = self._read(path)
             values, generated = pnm_secrets.complete(stored)
@@ -100,6 +108,8 @@ class ActionModule(ActionBase):
                                     % (path, to_text(exc)))
 
         result.update(changed=False, path=path, generated=generated, encrypted=False)
+        if validate_only:
+            return result
         if generated:
             result['changed'] = True
             if not self._task.check_mode:

@@ -43,12 +43,16 @@ def route_urls(addresses, port, scheme='nats-route', exclude=None):
     return network.route_urls(addresses, port, scheme=scheme, exclude=exclude)
 
 
-def split_families(addresses):
-    return network.split_families(addresses)
+def split_families(addresses, what=None):
+    return network.split_families(addresses, what=what)
+
+
+def address_in(address, networks):
+    return network.address_in(address, networks)
 
 
 class FilterModule(object):
 
     def filters(self):
         return dict((f.__name__, _wrap(f)) for f in (
-            private_address, public_address, group_addresses, host_port, route_urls, split_families))
+            private_address, public_address, group_addresses, host_port, route_urls, split_families, address_in))

@@ -132,15 +132,30 @@ def route_urls(addresses, port, scheme='nats-route', exclude=None):
     return ['%s://%s' % (scheme, host_port(a, port)) for a in addresses if str(parse_address(a)) not in excluded]
 
 
-def split_families(addresses):
-    """{'ipv4': [...], 'ipv6': [...]} of addresses or CIDRs, for firewall rules that need one family each."""
+def address_in(address, networks):
+    """Whether an address lies in any of the given addresses or CIDR networks (an allowlist)."""
+    ip = parse_address(address)
+    for value in networks or []:
+        try:
+            if ip in netaddr.IPNetwork(str(value).strip()):
+                return True
+        except (netaddr.AddrFormatError, ValueError, TypeError):
+            raise NetworkError('%r is not an IP address or network' % (value,))
+    return False
+
+
+def split_families(addresses, what=None):
+    """{'ipv4': [...], 'ipv6': [...]} of addresses or CIDRs, for firewall rules that need one family each.
+
+    `what` names the setting the list came from, for the error message.
+    """
     _require()
     result = {'ipv4': [], 'ipv6': []}
     for value in addresses:
         try:
             network = netaddr.IPNetwork(str(value).strip())
         except (netaddr.AddrFormatError, ValueError, TypeError):
-            raise NetworkError('%r is not an IP address or network' % (value,))
+            raise NetworkError('%s%r is not an IP address or network' % ('%s: ' % what if what else '', value))
         text = str(network.ip) if network.size == 1 else str(network.cidr)
         family = 'ipv4' if network.version == 4 else 'ipv6'
         if text not in result[family]:

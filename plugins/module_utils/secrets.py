@@ -29,7 +29,6 @@ SPEC = (
     ('plugnmeet_api_key', lambda: random_token(12, 'plugnmeet'), 'token'),
     ('plugnmeet_api_secret', lambda: random_token(40), 'token'),
     ('livekit_api_key', lambda: random_token(12, 'API'), 'token'),
-    # LiveKit refuses secrets shorter than 32 characters.
     ('livekit_api_secret', lambda: random_token(48), 'token'),
     ('nats_auth_callout_issuer_seed', lambda: nkeys.generate_seed('account'), 'account'),
     ('nats_server_user_seed', lambda: nkeys.generate_seed('user'), 'user'),
@@ -38,6 +37,9 @@ SPEC = (
     ('redis_password', lambda: random_token(32), 'token'),
 )
 NAMES = tuple(name for name, _gen, _kind in SPEC)
+# Shortest value accepted for a token; livekit-server 1.13 logs "secret is too short, should be at least 32
+# characters for security" for a shorter API secret (and starts anyway).
+MIN_LENGTH = {'livekit_api_secret': 32}
 
 
 class SecretsError(ValueError):
@@ -50,8 +52,10 @@ def validate(name, value, kind):
     if kind == 'token':
         if any(char not in _ALPHANUMERIC for char in value):
             raise SecretsError('%s may only contain letters and digits' % name)
-        if len(value) < 12:
-            raise SecretsError('%s is shorter than 12 characters' % name)
+        shortest = MIN_LENGTH.get(name, 12)
+        if len(value) < shortest:
+            raise SecretsError('%s is shorter than %d characters: remove it from the file and run again to have a '
+                               'new one generated' % (name, shortest))
         return
     try:
         found, _raw = nkeys.decode_seed(value)

@@ -147,6 +147,23 @@ def test_all_in_one():
     play("0-all-in-one", "all-in-one", os.path.join(SCENARIO, "all-in-one.yml"))
 
 
+def test_phase1_with_a_mistake_is_refused_before_any_host_changes():
+    """A mistake the last role's checks catch (a reserved database name) stops phase 1 in preflight: no host has a
+    file that changed after the run started."""
+    hosts = (MAIN, REC1, REC2)
+    for host in hosts:
+        meeting.docker_exec(host, "touch /run/pnm-preflight-marker")
+    refused = Play("1-phase1-refused", "phase1", "phase1-split-recorder.yml", "-e", "mariadb_database=test")
+    assert refused.proc.wait(timeout=900) != 0
+    refused.reader.join()
+    assert "mariadb_database is test, a database MariaDB keeps for itself" in " ".join(refused.output.split())
+    assert all(counts["changed"] == 0 for counts in refused.recap().values()), refused.recap()
+    for host in hosts:
+        changed = meeting.docker_exec(host, "find /etc /opt /usr /var/lib /srv -xdev -newer /run/pnm-preflight-marker"
+                                            " -not -path '/var/lib/systemd/*' -print")
+        assert not changed.strip(), f"{host} changed: {changed}"
+
+
 def test_phase1_while_the_all_in_one_records():
     """Phase 1 runs while the all-in-one host records a meeting: the old recorder is retired only after that
     recording ended and was transcoded, and its file is intact on the shared storage.

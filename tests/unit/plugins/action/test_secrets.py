@@ -162,17 +162,17 @@ def test_check_mode_does_not_write(run_playbook, tmp_path):
     assert not path.parent.exists()
 
 
-def test_open_mode_is_fixed_to_0600(run_playbook, tmp_path):
-    """A complete file with mode 0644 is reported changed and made 0600, its content untouched;
+def test_a_private_mode_other_than_0600_is_fixed(run_playbook, tmp_path):
+    """A complete file with mode 0400 is reported changed and made 0600, its content untouched;
     --check reports the same change without touching the mode."""
     path = tmp_path / 'plugnmeet-secrets.yml'
     values, _generated = pnm_secrets.complete(None)
-    write_plain(path, values, mode=0o644)
+    write_plain(path, values, mode=0o400)
     before = path.read_bytes()
 
     result, checked_digest, _names = run_secrets(run_playbook, path, check=True)
     assert result['changed'] is True and result['generated'] == []
-    assert mode_of(path) == 0o644
+    assert mode_of(path) == 0o400
 
     result, fixed_digest, _names = run_secrets(run_playbook, path)
     assert not result.get('failed'), result.get('msg')
@@ -183,13 +183,45 @@ def test_open_mode_is_fixed_to_0600(run_playbook, tmp_path):
     assert fixed_digest == checked_digest == digest(values)
 
 
+@pytest.mark.parametrize('mode', [0o644, 0o640, 0o604])
+def test_a_file_others_can_read_is_refused(run_playbook, tmp_path, mode):
+    """Group or world permissions mean the secrets may have leaked: refused, with what to do, the file untouched."""
+    path = tmp_path / 'plugnmeet-secrets.yml'
+    values, _generated = pnm_secrets.complete(None)
+    write_plain(path, values, mode=mode)
+    before = path.read_bytes()
+    run = run_playbook(secrets_tasks(path))
+    assert_failed(run['report']['msg']['result'], 'can be read by other users (mode %04o)' % mode,
+                  'chmod 600 %s' % path, 'remove its entries')
+    assert mode_of(path) == mode and path.read_bytes() == before
+
+
+def test_validate_only_checks_without_writing_or_returning_secrets(run_playbook, tmp_path):
+    """validate_only runs without no_log, returns no secret and writes nothing; a short LiveKit secret is refused."""
+    path = tmp_path / 'plugnmeet-secrets.yml'
+    values, _generated = pnm_secrets.complete(None)
+    del values['redis_password']
+    write_plain(path, values)
+    before = path.read_bytes()
+    result, _digest, names = run_secrets(run_playbook, path, no_log=False, validate_only=True)
+    assert not result.get('failed'), result.get('msg')
+    assert result['changed'] is False and result['generated'] == ['redis_password'] and names == []
+    assert path.read_bytes() == before
+
+    values['livekit_api_secret'] = values['livekit_api_secret'][:31]
+    write_plain(path, values)
+    run = run_playbook(secrets_tasks(path, no_log=False, validate_only=True))
+    msg = assert_failed(run['report']['msg']['result'], 'livekit_api_secret is shorter than 32 characters')
+    assert values['livekit_api_secret'] not in msg and values['livekit_api_secret'] not in run.stdout
+
+
 def test_missing_secret_is_added_keeping_the_rest(run_playbook, tmp_path):
     """A file lacking one secret gets only that one generated; existing values and user keys are kept."""
     path = tmp_path / 'plugnmeet-secrets.yml'
     values, _generated = pnm_secrets.complete(None)
     del values['redis_password']
     values['my_extra'] = 'user: "value" with \'quotes\''
-    write_plain(path, values, mode=0o644)
+    write_plain(path, values)
 
     result, returned_digest, names = run_secrets(run_playbook, path)
     assert not result.get('failed'), result.get('msg')

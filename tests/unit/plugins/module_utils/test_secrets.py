@@ -124,6 +124,7 @@ def test_complete_refuses_a_non_mapping(stored):
 
 BAD_TOKENS = [
     ('redis_password', 'sh0rt', 'shorter than 12'),
+    ('livekit_api_secret', 'a1' * 12, 'shorter than 32'),
     ('redis_password', 'with-dash-and-long-enough', 'letters and digits'),
     ('mariadb_password', 'Sp@ce and colon: 1234567890', 'letters and digits'),
     ('livekit_api_secret', u'unicod\u00e9unicodeunicode', 'letters and digits'),
