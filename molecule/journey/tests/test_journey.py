@@ -148,8 +148,9 @@ def test_all_in_one():
 
 
 def test_phase1_with_a_mistake_is_refused_before_any_host_changes():
-    """A mistake the last role's checks catch (a reserved database name) stops phase 1 in preflight: no host has a
-    file that changed after the run started."""
+    """A mistake the last role's checks catch (a reserved database name) stops phase 1 in preflight: no
+    configuration, program or unit on any host changed after the run started (the running services' own data and
+    logs do change: NATS's heartbeats, the recorder's log)."""
     hosts = (MAIN, REC1, REC2)
     for host in hosts:
         meeting.docker_exec(host, "touch /run/pnm-preflight-marker")
@@ -159,8 +160,8 @@ def test_phase1_with_a_mistake_is_refused_before_any_host_changes():
     assert "mariadb_database is test, a database MariaDB keeps for itself" in " ".join(refused.output.split())
     assert all(counts["changed"] == 0 for counts in refused.recap().values()), refused.recap()
     for host in hosts:
-        changed = meeting.docker_exec(host, "find /etc /opt /usr /var/lib /srv -xdev -newer /run/pnm-preflight-marker"
-                                            " -not -path '/var/lib/systemd/*' -print")
+        changed = meeting.docker_exec(host, "find /etc /opt /usr /srv -xdev -newer /run/pnm-preflight-marker"
+                                            " -not -path '*/logs/*' -print")
         assert not changed.strip(), f"{host} changed: {changed}"
 
 
