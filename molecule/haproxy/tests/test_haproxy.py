@@ -353,6 +353,29 @@ def test_monitoring_only_on_loopback(lb, app):
     assert app.run(f"curl -s --max-time 3 http://{lab_address(lb)}:8404/healthz").rc != 0
 
 
+def test_access_log_keeps_tokens_out(lb, lb_address, ca_file):
+    """Join links and LiveKit's signal URL carry tokens in the query string, downloads in the path: the log shows the
+    request without them (it still shows every request)."""
+    marker = f"t{int(time.time() * 1000)}"
+    requests = {
+        f"/?access_token=QUERY{marker}": "GET / HTTP/1.1",
+        f"/livekit/rtc?access_token=SIGNAL{marker}": "GET /livekit/rtc HTTP/1.1",
+        f"/download/recording/PATH{marker}": "GET /download/recording/- HTTP/1.1",
+        f"/{marker}/healthCheck": f"GET /{marker}/healthCheck HTTP/1.1",
+    }
+    for path in requests:
+        _https(lb_address, ca_file, path)
+
+    def logged():
+        return lb.run("journalctl -u haproxy --no-pager -o cat --since '-10min'").stdout
+
+    assert _wait_for(lambda: f"/{marker}/healthCheck" in logged()), "HAProxy logs no requests to the journal"
+    log = logged()
+    for line in requests.values():
+        assert f'"{line}"' in log, line
+    for secret in ("QUERY", "SIGNAL", "PATH"):
+        assert secret + marker not in log, secret
+
 # --- Files, trust, hardening, firewall ---------------------------------------------------------------------------
 
 
