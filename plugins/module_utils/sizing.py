@@ -67,7 +67,7 @@ import math
 # depending on the number of webcams") over-commits that by 1-2.
 # The CPU figures are vCPUs at 1920x1080, 30 fps on amd64; the memory figures MiB.
 MODEL = {
-    # Upstream's ceiling: the default max_limit and "avoid processing more than 10 concurrent recordings on a single
+    # The ceiling, upstream's: its default max_limit and "avoid processing more than 10 concurrent recordings on a single
     # server" (config_sample.yaml). The answer never exceeds it.
     'max_limit_cap': 10,
     # CPU the OS, sshd, journald, the recorder's Go process and PulseAudio's daemon keep, whatever the host's size.
@@ -592,8 +592,8 @@ def recommend(host, profile=None, measured=None, constants=None):
             'max_limit': cap,
             'bound_by': 'cap',
             'undersized': False,
-            'reason': 'max_limit %d: upstream\'s cap (avoid more than %d concurrent recordings on one server; add '
-                      'recorders instead); CPU would allow %d, memory %d (%s per recording)'
+            'reason': 'max_limit %d: the ceiling, upstream\'s default (more recorder hosts rather than more than %d '
+                      'recordings on one); CPU would allow %d, memory %d (%s per recording)'
                       % (cap, cap, by_cpu, by_memory, _need_text(need_cpu, need_memory, profile, measured)),
         })
     elif by_cpu <= by_memory:

@@ -218,7 +218,7 @@ PREFLIGHT_CASES = {
         {"pnm.rec.a": {"ansible_host": REC}, "pnm_rec_a": {"ansible_host": REC}}, {},
         ["'pnm_rec_a' is used by pnm.rec.a, pnm_rec_a"]),
     "invalid id": ({REC: {"recorder_id": "rec 1"}}, {}, ["pnm-rec-deb12 has 'rec 1'"]),
-    "max_limit above upstream's cap": ({REC: {}}, {"recorder_max_limit": 11}, ["got 11"]),
+    "max_limit above 10": ({REC: {}}, {"recorder_max_limit": 11}, ["got 11"]),
     "unknown mode": ({REC: {}}, {"recorder_mode": "everything"}, ["recorder_mode", "everything"]),
     "no plugNmeet domain": ({REC: {}}, {"plugnmeet_domain": ""}, ["set plugnmeet_domain"]),
     "no NATS": ({REC: {}}, {"recorder_nats_urls": []}, ["The recorder needs NATS"]),

@@ -72,12 +72,12 @@ def test_default_per_recording_estimate():
 
 @pytest.mark.parametrize('vcpus,memory_mb', [(16, 32768), (64, 262144), (1024, 4194304)])
 def test_never_above_upstreams_cap(vcpus, memory_mb):
-    """Big hosts get upstream's 10, bound by the cap, and the reason says what CPU and memory would allow."""
+    """Big hosts get upstream's default of 10, bound by the ceiling, and the reason says what CPU and memory would allow."""
     result = recommend(vcpus=vcpus, memory_mb=memory_mb, mode='recorderOnly')
     assert result['max_limit'] == 10
     assert result['bound_by'] == 'cap'
     assert result['limits']['cpu'] > 10 and result['limits']['memory'] > 10
-    assert "upstream's cap" in result['reason']
+    assert "the ceiling, upstream's default" in result['reason']
     assert 'CPU would allow %d' % result['limits']['cpu'] in result['reason']
 
 
