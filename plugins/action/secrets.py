@@ -93,12 +93,12 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('vault must be one of auto, always, never')
         path = os.path.abspath(os.path.expanduser(to_text(path)))
 
-        if os.path.exists(path) and stat.S_IMODE(os.stat(path).st_mode) & 0o077:
+        mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else FILE_MODE
+        if mode & 0o077:
             raise AnsibleActionFail(
                 'the secrets file %s can be read by other users (mode %04o): its secrets may have leaked. Make it '
                 'private (chmod 600 %s); if someone else could have read it, remove its entries to have new ones '
-                'generated, and run every phase again to roll them out.'
-                % (path, stat.S_IMODE(os.stat(path).st_mode), path))
+                'generated, and run every phase again to roll them out.' % (path, mode, path))
         try:
             stored = self._read(path)
             values, generated = pnm_secrets.complete(stored)

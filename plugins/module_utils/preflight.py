@@ -12,11 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.plugnmeet.deploy.plugins.module_utils import network
+from ansible_collections.plugnmeet.deploy.plugins.module_utils import artifacts, network
 
 SUPPORTED_RELEASES = {'Debian': ('12', '13')}
 SUPPORTED_ARCHITECTURES = ('x86_64', 'aarch64')
-ARCH_NAMES = {'x86_64': 'amd64', 'aarch64': 'arm64'}
 # Which group's hosts download which pinned release: <role>_checksums maps architecture to sha256.
 PINNED_CHECKSUMS = (('nats_checksums', 'nats_servers'), ('livekit_checksums', 'livekit_servers'),
                     ('recorder_checksums', 'recorders'))
@@ -30,15 +29,6 @@ def _facts(hostvars):
 def _host_addresses(facts):
     return set(facts.get('all_ipv4_addresses') or []) | set(
         str(a).split('%', maxsplit=1)[0].lower() for a in facts.get('all_ipv6_addresses') or [])
-
-
-def _hosts(groups, names):
-    result = []
-    for name in names:
-        for host in groups.get(name) or []:
-            if host not in result:
-                result.append(host)
-    return result
 
 
 def address_problems(hosts, hostvars):
@@ -125,7 +115,7 @@ def checksum_problems(groups, hostvars):
             facts = _facts(variables)
             if not pinned or facts is None:
                 continue
-            arch = ARCH_NAMES.get(facts.get('architecture'), facts.get('architecture'))
+            arch = artifacts.ARCH_BY_MACHINE.get(facts.get('architecture'), facts.get('architecture'))
             if arch not in pinned:
                 problems.append('%s pins %s only, but %s is %s: add its sha256 under %s, or remove %s to use '
                                 'the checksums upstream publishes.'
