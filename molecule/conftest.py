@@ -1,10 +1,24 @@
 """Helpers shared by the Molecule scenarios' testinfra tests."""
 
+import glob
 import os
+import shutil
 import subprocess
 
 import pytest
 import yaml
+
+
+def pytest_runtest_logreport(report):
+    """A failed test's report also goes to $PNM_TEST_FAILURES, which tools/molecule-scenario.sh prints last: CI
+    shows the tail of its output, and Molecule's destroy step comes after the verifier's own summary."""
+    path = os.environ.get("PNM_TEST_FAILURES")
+    if path and report.failed:
+        with open(path, "a") as handle:
+            handle.write(f"{report.nodeid} ({report.when}) FAILED:\n{report.longreprtext[-5000:]}\n\n")
+        # The playbook logs a scenario wrote, kept beside it (Molecule prunes its ephemeral directory).
+        for log in glob.glob(os.path.join(ephemeral_dir(), "*.log")):
+            shutil.copy(log, os.path.dirname(path))
 
 
 def ephemeral_dir():

@@ -201,12 +201,18 @@ def stop_cloud_recording(page):
     return time.monotonic()
 
 
-def busy_recorder(deployment, user="recorder"):
-    """The recorder host whose recorder (running as `user`) runs an ffmpeg (records or transcodes), or None."""
-    for host in deployment.recorders:
-        if docker("exec", host, "pgrep", "-u", user, "-x", "ffmpeg", check=False).returncode == 0:
-            return host
-    return None
+def busy_recorder(deployment, user="recorder", seconds=30):
+    """The recorder host whose recorder (running as `user`) runs an ffmpeg (records or transcodes), or None if none
+    does within `seconds` (the client shows a recording as started a moment before the recorder's ffmpeg runs)."""
+    def busy():
+        for host in deployment.recorders:
+            if docker("exec", host, "pgrep", "-u", user, "-x", "ffmpeg", check=False).returncode == 0:
+                return host
+        return None
+    try:
+        return wait_until(busy, seconds, "a recorder's ffmpeg", interval=1)
+    except TimeoutError:
+        return None
 
 
 def probe(host, path):
