@@ -31,10 +31,26 @@ def recorder_max_limit(facts, profile=None, memory_mb=None, vcpus=None, measured
     return _capacity('recorder_max_limit', facts, profile, memory_mb, vcpus, measured)['max_limit']
 
 
+def recorder_fleet(recorders, expected, webcams=4):
+    """Whether the recorder hosts together sustain the expected peak of concurrent recordings, and what is missing."""
+    try:
+        entries = {}
+        for name, entry in (recorders or {}).items():
+            entry = dict(entry)
+            if 'host' not in entry:
+                entry['host'] = sizing.host_from_facts(entry.get('facts') or {}, vcpus=entry.get('vcpus'),
+                                                       memory_mb=entry.get('memory_mb'))
+            entries[name] = entry
+        return sizing.fleet(entries, expected, webcams=webcams)
+    except sizing.SizingError as exc:
+        raise AnsibleFilterError('recorder_fleet: %s' % to_native(exc))
+
+
 class FilterModule(object):
 
     def filters(self):
         return {
             'recorder_max_limit': recorder_max_limit,
             'recorder_capacity_reason': recorder_capacity_reason,
+            'recorder_fleet': recorder_fleet,
         }

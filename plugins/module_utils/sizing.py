@@ -455,17 +455,114 @@ def _round_parts(parts, digits):
 
 
 def recommend(host, profile=None, measured=None, constants=None):
-    """The recommended max_limit for a recorder host and why.
+    """The recommended max_limit for a recorder host and why, and the recordings it sustains.
 
     host: {vcpus, memory_mb, architecture} (vcpus may be fractional, e.g. from a cgroup quota).
     profile: see normalize_profile; None means upstream's defaults with 4 webcams.
     measured: the module's benchmark result ({encode_vcpus, width, height, framerate, realtime_speed}) or None.
     constants: overrides of single MODEL constants (calibration experiments); None uses MODEL.
 
-    Returns a dict: max_limit (1..cap), bound_by (cpu, memory, cap or mode), undersized, reason (one line),
-    warnings, limits (recordings each resource allows), host, profile, per_recording, reserves, available.
-    Raises SizingError on unusable input.
+    Returns a dict: max_limit (1..cap), sustainable (recordings the host keeps in real time, not capped: max_limit
+    is only a weight upstream, so a fleet's capacity is the sum of these), bound_by (cpu, memory, cap or mode),
+    undersized, reason (one line), warnings, limits (recordings each resource allows), host, profile,
+    per_recording, reserves, available. Raises SizingError on unusable input.
     """
+    result = _recommend(host, profile, measured, constants)
+    if result['bound_by'] == 'mode' or result['undersized']:
+        result['sustainable'] = 0
+    elif result['bound_by'] == 'cap':
+        result['sustainable'] = min(result['limits']['cpu'], result['limits']['memory'])
+    else:
+        result['sustainable'] = result['max_limit']
+    return result
+
+
+def normalize_expected(expected, webcams=4):
+    """The expected peak (plugnmeet_expected_concurrent_recordings) as {webcams: recordings}: a count means
+    recordings with `webcams` webcam tiles; a mapping gives a count per webcam profile. Empty when none is set."""
+    if expected is None or expected == '' or expected == {}:
+        return {}
+    items = expected.items() if isinstance(expected, dict) else [(webcams, expected)]
+    result = {}
+    for key, count in items:
+        tiles = _integer(key, 'the webcams of an expected peak')
+        count = _integer(count, 'the expected recordings with %s webcams' % key)
+        if not 0 <= tiles <= 100 or count < 0:
+            raise SizingError('the expected peak must count recordings (0 or more) per webcam profile (0 to 100 '
+                              'webcams), not %r: %r' % (key, expected))
+        result[tiles] = result.get(tiles, 0) + count
+    return dict((tiles, count) for tiles, count in result.items() if count)
+
+
+def fleet(recorders, expected, webcams=4):
+    """Whether the recorder hosts together sustain an expected peak of concurrent recordings, and what is missing.
+
+    recorders: {name: {'host': {vcpus, memory_mb, architecture}, 'profile': ..., 'measured': ... or None}} (the
+    profile's webcams are replaced by each expected webcam profile's).
+    expected: see normalize_expected.
+
+    plugnmeet-server spreads recordings by weight and never refuses one, so the peak is carried only if the hosts'
+    sustainable recordings add up: the load is the sum over webcam profiles of expected / sustainable (100 % is
+    exactly full). When short, the answer counts the hosts to add, like the recorder that carries the most of the
+    expected mix. Returns {enough, expected, sustainable, load_percent, missing_hosts, like, message}.
+    """
+    expected = normalize_expected(expected, webcams)
+    per_host = {}
+    for name, entry in sorted(recorders.items()):
+        per_host[name] = dict(
+            (tiles, recommend(entry['host'], dict(entry.get('profile') or {}, webcams=tiles),
+                              entry.get('measured'))['sustainable'])
+            for tiles in expected)
+    totals = dict((tiles, sum(counts[tiles] for counts in per_host.values())) for tiles in expected)
+
+    def load(added=0, like=None):
+        share = 0.0
+        for tiles, count in expected.items():
+            total = totals[tiles] + (added * per_host[like][tiles] if like else 0)
+            if not total:
+                return float('inf')
+            share += count / float(total)
+        return share
+
+    mix = ', '.join('%d with %s' % (count, _plural(tiles, 'webcam')) for tiles, count in sorted(expected.items()))
+    held = ', '.join('%d with %s' % (totals[tiles], _plural(tiles, 'webcam')) for tiles in sorted(expected))
+    result = {'expected': expected, 'sustainable': totals, 'missing_hosts': 0, 'like': None}
+    share = load()
+    result['enough'] = share <= 1 + _EPSILON
+    result['load_percent'] = None if math.isinf(share) else int(round(share * 100))
+    if not expected:
+        result['message'] = 'no expected peak set'
+        return result
+    summary = '%s %s %s; the expected peak is %s' % (
+        _plural(len(per_host), 'recorder host'), 'sustains' if len(per_host) == 1 else 'sustain', held, mix)
+    if result['enough']:
+        result['message'] = '%s (%d %% of what they sustain)' % (summary, result['load_percent'])
+        return result
+    # The host that carries the largest part of the expected mix is the one to add more of.
+    like = max(sorted(per_host), key=lambda name: sum(per_host[name][tiles] * count
+                                                      for tiles, count in expected.items())) if per_host else None
+    if like is None or not all(per_host[like][tiles] for tiles in expected):
+        result['missing_hosts'] = None
+        result['message'] = ('%s: no recorder host in the inventory sustains every expected profile; add larger '
+                             'recorder hosts (docs/sizing.md gives the size per recording) or lower the expected '
+                             'peak' % summary)
+        return result
+    added = 1
+    while load(added, like) > 1 + _EPSILON:
+        added += 1
+    host = recorders[like]['host']
+    result.update({'missing_hosts': added, 'like': like})
+    load_text = ('%d %% of what they sustain' % result['load_percent'] if result['load_percent'] is not None
+                 else 'a profile none of them sustains')
+    result['message'] = ('%s, %s: add %s like %s (%s vCPUs, %d MiB, sustaining %s each) or lower the expected '
+                         'peak' % (summary, load_text, _plural(added, 'recorder host'), like,
+                                   _fmt(float(host['vcpus'])), int(float(host['memory_mb'])),
+                                   ', '.join('%d with %s' % (per_host[like][tiles], _plural(tiles, 'webcam'))
+                                             for tiles in sorted(expected))))
+    return result
+
+
+def _recommend(host, profile, measured, constants):
     model = _constants(constants)
     host = normalize_host(host)
     profile = normalize_profile(profile)

@@ -33,7 +33,7 @@ FACTS_2X2 = {
 
 
 def test_filters_are_registered():
-    assert sorted(FILTERS) == ['recorder_capacity_reason', 'recorder_max_limit']
+    assert sorted(FILTERS) == ['recorder_capacity_reason', 'recorder_fleet', 'recorder_max_limit']
     assert all(callable(function) for function in FILTERS.values())
 
 
@@ -142,3 +142,20 @@ def test_filters_in_a_playbook(run_playbook):
     assert values['why']['reason'].startswith('max_limit ')
     assert run['bad']['failed'] is True
     assert 'recorder_max_limit: width must be an even number of pixels' in run['bad']['msg']
+
+
+def test_fleet_from_facts_matches_the_model():
+    """Entries with facts are sized like the recorder role sizes them (cgroup readings override the facts)."""
+    fleet = FILTERS['recorder_fleet']
+    result = fleet({'rec1': {'facts': FACTS_2X2, 'profile': {'mode': 'recorderOnly'}},
+                    'rec2': {'facts': FACTS_2X2, 'profile': {'mode': 'recorderOnly'}, 'vcpus': 8,
+                             'memory_mb': 16384}}, 3)
+    one = sizing.recommend({'vcpus': 2, 'memory_mb': 3921, 'architecture': 'x86_64'}, {'mode': 'recorderOnly'})
+    eight = sizing.recommend({'vcpus': 8, 'memory_mb': 16384, 'architecture': 'x86_64'}, {'mode': 'recorderOnly'})
+    assert result['sustainable'] == {4: one['sustainable'] + eight['sustainable']}
+    assert result['enough'] is (3 <= one['sustainable'] + eight['sustainable'])
+
+
+def test_fleet_refuses_a_nonsense_peak_by_name():
+    with pytest.raises(AnsibleFilterError, match='recorder_fleet: .*expected'):
+        FILTERS['recorder_fleet']({'rec1': {'facts': FACTS_2X2}}, {'four': 2})

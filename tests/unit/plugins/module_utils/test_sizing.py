@@ -520,10 +520,85 @@ def test_unknown_constant_is_refused():
 def test_result_shape():
     result = sizing.recommend(AMD64_2)
     assert set(result) == {'max_limit', 'bound_by', 'undersized', 'reason', 'warnings', 'limits', 'host', 'profile',
-                           'per_recording', 'reserves', 'available'}
+                           'per_recording', 'reserves', 'available', 'sustainable'}
     assert result['bound_by'] in sizing.BOUNDS
     assert isinstance(result['max_limit'], int)
     assert set(result['reserves']) == {'os_vcpus', 'os_memory_mb', 'transcode_vcpus', 'transcode_memory_mb'}
     os_vcpus = sizing.MODEL['os_vcpus'] + sizing.MODEL['os_vcpus_fraction'] * 2
     assert result['reserves']['os_vcpus'] == pytest.approx(os_vcpus)
     assert result['reserves']['os_memory_mb'] == int(round(512 + 0.1 * 4096))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fleet: max_limit is a weight upstream, so what a fleet carries is the sum of what its hosts sustain.
+
+SMALL = {'vcpus': 2, 'memory_mb': 4096, 'architecture': 'x86_64'}
+LARGE = {'vcpus': 8, 'memory_mb': 16384, 'architecture': 'x86_64'}
+HD = {'width': 1280, 'height': 720}
+
+
+def test_sustainable_is_not_capped_where_max_limit_is():
+    result = sizing.recommend({'vcpus': 64, 'memory_mb': 131072, 'architecture': 'x86_64'}, HD)
+    assert result['max_limit'] == 10 and result['bound_by'] == 'cap'
+    assert result['sustainable'] == min(result['limits']['cpu'], result['limits']['memory']) > 10
+
+
+TINY = {'vcpus': 1, 'memory_mb': 1024, 'architecture': 'x86_64'}
+
+
+@pytest.mark.parametrize('profile, host', [({'mode': 'transcoderOnly'}, LARGE), ({}, TINY)])
+def test_hosts_that_record_nothing_sustain_nothing(profile, host):
+    result = sizing.recommend(host, profile)
+    assert result['max_limit'] == 1 and result['sustainable'] == 0
+
+
+def test_expected_peak_as_a_count_or_per_webcam_profile():
+    assert sizing.normalize_expected(None) == {} == sizing.normalize_expected({})
+    assert sizing.normalize_expected(6, webcams=2) == {2: 6}
+    assert sizing.normalize_expected({'1': '4', 9: 2, 4: 0}) == {1: 4, 9: 2}
+    for wrong in (-1, {4: -2}, {101: 1}, {'many': 1}, True, 2.5):
+        with pytest.raises(sizing.SizingError, match='expected'):
+            sizing.normalize_expected(wrong)
+
+
+def test_fleet_that_carries_the_peak():
+    small = sizing.recommend(SMALL, HD)['sustainable']
+    large = sizing.recommend(LARGE, HD)['sustainable']
+    result = sizing.fleet({'rec1': {'host': SMALL, 'profile': HD}, 'rec2': {'host': LARGE, 'profile': HD}},
+                          small + large)
+    assert result['enough'] and result['missing_hosts'] == 0 and result['load_percent'] == 100
+    assert result['sustainable'] == {4: small + large}
+    assert result['message'].startswith('2 recorder hosts sustain %d with 4 webcams' % (small + large))
+
+
+def test_fleet_short_counts_the_hosts_to_add_like_the_best_one():
+    large = sizing.recommend(LARGE, HD)['sustainable']
+    fleet = {'rec1': {'host': SMALL, 'profile': HD}, 'rec2': {'host': LARGE, 'profile': HD}}
+    total = sizing.fleet(fleet, 1)['sustainable'][4]
+    result = sizing.fleet(fleet, total + 2 * large)
+    assert not result['enough']
+    assert (result['missing_hosts'], result['like']) == (2, 'rec2')
+    assert 'add 2 recorder hosts like rec2 (8 vCPUs, 16384 MiB' in result['message']
+    # One host fewer would not do: the answer is the least that carries the peak.
+    assert not sizing.fleet(fleet, total + large + 1)['enough']
+
+
+def test_fleet_mixed_webcam_profiles_share_the_hosts():
+    """Each profile takes its share of the fleet: 10 one-webcam and 5 four-webcam recordings need both shares."""
+    fleet = {'rec1': {'host': LARGE, 'profile': HD}}
+    ones = sizing.recommend(LARGE, dict(HD, webcams=1))['sustainable']
+    fours = sizing.recommend(LARGE, dict(HD, webcams=4))['sustainable']
+    result = sizing.fleet(fleet, {1: ones, 4: fours})
+    assert result['load_percent'] == 200 and result['missing_hosts'] == 1
+    assert sizing.fleet(fleet, {1: ones})['enough']
+
+
+def test_fleet_of_hosts_too_small_for_the_profile_says_so():
+    result = sizing.fleet({'rec1': {'host': TINY}}, 2)
+    assert not result['enough'] and result['missing_hosts'] is None and result['load_percent'] is None
+    assert 'add larger recorder hosts' in result['message']
+    assert 'add larger recorder hosts' in sizing.fleet({}, 1)['message']
+
+
+def test_no_expected_peak_checks_nothing():
+    assert sizing.fleet({'rec1': {'host': SMALL}}, None)['enough']
