@@ -10,7 +10,7 @@ SCENARIOS ?= $(ALL_SCENARIOS)
 # The hosts file, not its directory: the lab's secrets, keys and certificates live beside it and are no inventory.
 LAB_INVENTORY ?= inventories/lab/hosts.yml
 
-.PHONY: setup lab lab-down lint sanity unit build molecule test $(addprefix molecule-,$(ALL_SCENARIOS))
+.PHONY: setup lab lab-down lint sanity unit build docs molecule test $(addprefix molecule-,$(ALL_SCENARIOS))
 
 setup:
 	bash tools/setup.sh
@@ -28,6 +28,10 @@ lint:
 	bash tools/timed.sh yamllint yamllint --strict .
 	bash tools/timed.sh ansible-lint ansible-lint --nocolor
 	bash tools/timed.sh "changelog fragments" antsibull-changelog lint
+
+# The role READMEs' variable tables, generated from meta/argument_specs.yml (a unit test fails when they differ).
+docs:
+	python3 tools/role_docs.py
 
 sanity:
 	bash tools/timed.sh "ansible-test sanity" bash tools/sanity.sh
