@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 plugnmeet.deploy maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Recorder sizing filters; each is documented in plugins/filter/<name>.yml. The model is module_utils/sizing.py."""
+"""Sizing filters (recorders, and the participants of a media host); each is documented in plugins/filter/<name>.yml. The model is module_utils/sizing.py."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -46,6 +46,14 @@ def recorder_fleet(recorders, expected, webcams=4):
         raise AnsibleFilterError('recorder_fleet: %s' % to_native(exc))
 
 
+def participant_estimate(size, per_vcpu=9.0, participant_mbps=2.0):
+    """About how many participants a media host of this size carries (phase 2's report)."""
+    try:
+        return sizing.participants(size, per_vcpu=per_vcpu, participant_mbps=participant_mbps)
+    except sizing.SizingError as exc:
+        raise AnsibleFilterError('participant_estimate: %s' % to_native(exc))
+
+
 class FilterModule(object):
 
     def filters(self):
@@ -53,4 +61,5 @@ class FilterModule(object):
             'recorder_max_limit': recorder_max_limit,
             'recorder_capacity_reason': recorder_capacity_reason,
             'recorder_fleet': recorder_fleet,
+            'participant_estimate': participant_estimate,
         }

@@ -10,9 +10,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import secrets as _random
 import string
+
+from ansible.module_utils.common.yaml import yaml_dump
 
 from ansible_collections.plugnmeet.deploy.plugins.module_utils import nkeys
 
@@ -82,35 +83,8 @@ def complete(stored):
     return result, generated
 
 
-def _yaml_printable(char):
-    code = ord(char)
-    # YAML's printable set, minus the characters a double-quoted scalar would fold as line breaks.
-    return (0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code >= 0x10000) \
-        and code not in (0x2028, 0x2029)
-
-
-def _yaml_quote(value):
-    """YAML flow text of a value a user may have added: strings double-quoted (JSON escaping, plus YAML's own rules
-    for the rest), containers in flow style."""
-    if isinstance(value, dict):
-        return '{%s}' % ', '.join('%s: %s' % (_yaml_quote(key), _yaml_quote(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return '[%s]' % ', '.join(_yaml_quote(item) for item in value)
-    if not isinstance(value, str):
-        return json.dumps(value)
-    text = json.dumps(value, ensure_ascii=False)
-    return ''.join(char if _yaml_printable(char) or char in '\t' else '\\u%04x' % ord(char) for char in text)
-
-
 def render(values):
     """YAML text of the secrets, in SPEC order, then any extra keys the user added."""
-    lines = [
-        '---',
-        '# plugnmeet.deploy secrets, generated once and reused on every run. Keep this file private (mode 0600).',
-    ]
-    extra = sorted(name for name in values if name not in NAMES)
-    for name in NAMES + tuple(extra):
-        # Generated names are plain identifiers; a user-added name may need quoting as much as any value.
-        key = name if name in NAMES else _yaml_quote(name)
-        lines.append('%s: %s' % (key, _yaml_quote(values[name])))
-    return '\n'.join(lines) + '\n'
+    ordered = dict((name, values[name]) for name in NAMES + tuple(sorted(name for name in values if name not in NAMES)))
+    return ('---\n# plugnmeet.deploy secrets, generated once and reused on every run. Keep this file private (mode '
+            '0600).\n' + yaml_dump(ordered, sort_keys=False, default_flow_style=False, allow_unicode=True, width=1000))

@@ -731,3 +731,21 @@ def _memory_sentence(host, os_memory, transcode_memory, left, need):
         reserves += ' and %d for one transcode' % int(round(transcode_memory))
     return ('%d MiB less %s leave %d MiB, one recording needs %d MiB'
             % (int(round(host['memory_mb'])), reserves, int(max(left, 0.0)), int(math.ceil(need))))
+
+
+def participants(size, per_vcpu=9.0, participant_mbps=2.0, usable_link=0.8):
+    """About how many participants a media host carries: the smaller of its vCPUs x per_vcpu and the participants
+    its link carries (usable_link of the NIC speed / participant_mbps); the link is left out when its speed is not
+    known. size: {vcpus, nic_speed_mbps} as the base role records it (/etc/plugnmeet/host/size.json)."""
+    size = size or {}
+    vcpus = size.get('vcpus')
+    by_cpu = int(_number(vcpus, 'vcpus') * _number(per_vcpu, 'participants per vCPU')) if vcpus is not None else 0
+    nic = int(_number(size.get('nic_speed_mbps') or 0, 'nic_speed_mbps'))
+    by_link = int(nic * usable_link / _number(participant_mbps, 'Mbit/s per participant')) if nic > 0 else None
+    return {
+        'vcpus': vcpus,
+        'nic_speed_mbps': nic or 'unknown',
+        'by_cpu': by_cpu,
+        'by_link': by_link if by_link is not None else 'unknown (link speed not reported)',
+        'participants': by_cpu if by_link is None else min(by_cpu, by_link),
+    }

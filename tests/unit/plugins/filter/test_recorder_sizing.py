@@ -33,7 +33,7 @@ FACTS_2X2 = {
 
 
 def test_filters_are_registered():
-    assert sorted(FILTERS) == ['recorder_capacity_reason', 'recorder_fleet', 'recorder_max_limit']
+    assert sorted(FILTERS) == ['participant_estimate', 'recorder_capacity_reason', 'recorder_fleet', 'recorder_max_limit']
     assert all(callable(function) for function in FILTERS.values())
 
 
@@ -159,3 +159,21 @@ def test_fleet_from_facts_matches_the_model():
 def test_fleet_refuses_a_nonsense_peak_by_name():
     with pytest.raises(AnsibleFilterError, match='recorder_fleet: .*expected'):
         FILTERS['recorder_fleet']({'rec1': {'facts': FACTS_2X2}}, {'four': 2})
+
+
+@pytest.mark.parametrize('size, participants, by_link', [
+    ({'vcpus': 16, 'nic_speed_mbps': 1000}, 144, 400),
+    ({'vcpus': 16, 'nic_speed_mbps': 100}, 40, 40),
+    ({'vcpus': '2.0', 'nic_speed_mbps': 0}, 18, 'unknown (link speed not reported)'),
+    ({}, 0, 'unknown (link speed not reported)'),
+])
+def test_participant_estimate_is_the_smaller_of_cpu_and_link(size, participants, by_link):
+    result = FILTERS['participant_estimate'](size)
+    assert (result['participants'], result['by_link']) == (participants, by_link)
+
+
+def test_participant_estimate_takes_the_stated_assumptions():
+    result = FILTERS['participant_estimate']({'vcpus': 4, 'nic_speed_mbps': 100}, per_vcpu=5, participant_mbps=4.0)
+    assert (result['by_cpu'], result['by_link'], result['participants']) == (20, 20, 20)
+    with pytest.raises(AnsibleFilterError, match='participant_estimate: vcpus must be a number'):
+        FILTERS['participant_estimate']({'vcpus': 'many'})

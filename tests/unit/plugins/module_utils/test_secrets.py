@@ -222,8 +222,8 @@ def test_render_is_commented_ordered_and_reloadable():
     assert any('0600' in line for line in comments)
     entries = [line for line in lines if line and not line.startswith('#') and line != '---']
     keys = [line.split(':', 1)[0] for line in entries]
-    # Generated names are written bare, user-added ones quoted.
-    assert keys == list(secrets.NAMES) + ['"aa_extra"', '"zz_extra"']
+    # The generated names in their order, then the user-added ones sorted.
+    assert keys == list(secrets.NAMES) + ['aa_extra', 'zz_extra']
     reloaded, generated = secrets.complete(yaml.safe_load(text))
     assert generated == []
     assert reloaded == values
