@@ -20,6 +20,10 @@ def inventory_problems(groups, hostvars, hosts):
         raise AnsibleFilterError('inventory_problems: %s' % to_native(exc))
 
 
+def unreachable_problems(groups, hostvars, unreachable):
+    return preflight.unreachable_problems(groups, hostvars, unreachable)
+
+
 def port_problems(ports, host):
     return preflight.port_problems(host, ports)
 
@@ -27,4 +31,5 @@ def port_problems(ports, host):
 class FilterModule(object):
 
     def filters(self):
-        return {'inventory_problems': inventory_problems, 'port_problems': port_problems}
+        return {'inventory_problems': inventory_problems, 'port_problems': port_problems,
+                'unreachable_problems': unreachable_problems}

@@ -138,3 +138,27 @@ def inventory_problems(groups, hostvars, hosts):
     scoped = dict((name, [h for h in members if h in hosts]) for name, members in groups.items())
     return (address_problems(hosts, hostvars) + announced_address_problems(scoped, hostvars)
             + cluster_problems(groups) + platform_problems(hosts, hostvars) + checksum_problems(scoped, hostvars))
+
+
+def unreachable_problems(groups, hostvars, unreachable):
+    """Why a run cannot go on without the unreachable hosts: only recorders may be left out (the other hosts run the
+    services every recording needs), and the others still need each left-out recorder's private address for their
+    allowlists, so that it can come back by itself (from plugnmeet_private_address or facts cached by an earlier run).
+    """
+    problems = []
+    recorders = groups.get('recorders') or []
+    for host in unreachable:
+        if host not in recorders:
+            problems.append('%s is unreachable: only recorder hosts can be left out of a run. Bring it back (or take '
+                            'it out of the inventory) and run again.' % host)
+            continue
+        try:
+            network.private_address(host, hostvars[host])
+        except network.NetworkError:
+            problems.append('recorder %s is unreachable and its private address is unknown (no facts cached by an '
+                            'earlier run): the other hosts could not keep it in their allowlists. Set '
+                            'plugnmeet_private_address for it, or run again once it is back.' % host)
+    if recorders and not set(recorders) - set(unreachable):
+        problems.append('every recorder host is unreachable (%s): nothing could record. Bring one back and run again.'
+                        % ', '.join(recorders))
+    return problems

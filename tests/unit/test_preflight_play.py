@@ -90,6 +90,15 @@ def add_host(host, group, address):
     return change
 
 
+def unreachable(host, forget_facts=False):
+    """The host refuses the connection (ssh to a closed port on loopback); forget_facts: no facts cached for it."""
+    def change(document, facts, files):
+        host_vars(document, host).update(ansible_connection='ssh', ansible_host='127.0.0.1', ansible_port=1)
+        if forget_facts:
+            facts.pop(host)
+    return change
+
+
 def remove_group(group):
     return lambda document, facts, files: document['all']['children'].pop(group)
 
@@ -175,6 +184,12 @@ CASES = {
                              'livekit_api_secret is shorter than 32 characters'),
     'secret with punctuation': (1, [secrets_file(redis_password='pass-word-with-dash')],
                                 'redis_password may only contain letters and digits'),
+    # Hosts that do not answer: only recorders whose address is known can be left out
+    'unreachable server': (1, [unreachable('main')], 'main is unreachable: only recorder hosts can be left out'),
+    'unreachable recorder, address unknown': (1, [unreachable('rec2', forget_facts=True)],
+                                              'recorder rec2 is unreachable and its private address is unknown'),
+    'every recorder unreachable': (1, [unreachable('rec1'), unreachable('rec2')],
+                                   'every recorder host is unreachable (rec1, rec2)'),
     # Versions and settings of the roles
     'nats too old': (1, [set_all(nats_version='2.9.25')], 'at least 2.10'),
     'livekit version not a release': (1, [set_all(livekit_version='latest')], 'livekit_version must be a release'),
@@ -295,12 +310,17 @@ PASSED_WITH = {
 }
 
 
+# A recorder host down (its facts cached by an earlier run): the run goes on for the others and ends with status 4.
+LEFT_OUT = (1, [unreachable('rec2'), set_all(plugnmeet_expected_concurrent_recordings=1)])
+
+
 @pytest.fixture(scope='module')
 def outcomes(template, tmp_path_factory):
     """Every case and the sound inventories, run two at a time: id -> (return code, output)."""
     runs = dict(('sound phase %d' % phase, (phase, [])) for phase in (1, 2, 3))
     runs.update((case, (phase, changes)) for case, (phase, changes, _message) in CASES.items())
     runs.update((case, (phase, changes)) for case, (phase, changes, _message) in PASSED_WITH.items())
+    runs['recorder left out'] = LEFT_OUT
 
     def one(item):
         case, (phase, changes) = item
@@ -334,3 +354,12 @@ def test_a_mistake_is_refused_with_what_to_change(outcomes, case):
     assert code != 0, '%s: preflight passed' % case
     assert CASES[case][2] in output, output[-3000:]
     assert ' changed=1' not in output, output[-3000:]
+
+
+def test_a_recorder_host_that_is_down_is_left_out_of_the_run(outcomes):
+    code, output = outcomes['recorder left out']
+    assert code == 4, output[-3000:]
+    assert 'fatal: [rec2]: UNREACHABLE!' in output
+    assert '1 recorder host sustains' in output and '; left out, not reachable: rec2' in output, output[-3000:]
+    assert 'rec2 : ok=0 changed=0 unreachable=1 failed=0' in output, output[-3000:]
+    assert ' main : ok=' in output and 'rec1 : ok=' in output and output.count(' failed=0 ') == 3, output[-3000:]

@@ -98,3 +98,30 @@ def test_ports_two_services_share():
                                             'livekit_prometheus_port': 0, 'redis_port': 6379}) == [
         'main: nats_monitor_port, plugnmeet_server_port all use port 8080; give each its own port.']
     assert preflight.port_problems('main', {'a': '0', 'b': 0, 'c': None}) == []
+
+
+UNREACHABLE_GROUPS = {'plugnmeet_servers': ['main'], 'recorders': ['rec1', 'rec2']}
+
+
+def test_a_run_goes_on_without_an_unreachable_recorder_whose_address_is_known():
+    hostvars = {'main': host('10.0.0.1'), 'rec1': host('10.0.0.2'), 'rec2': host('10.0.0.3')}
+    assert preflight.unreachable_problems(UNREACHABLE_GROUPS, hostvars, ['rec2']) == []
+    hostvars['rec2'] = {'plugnmeet_private_address': '10.0.0.3'}
+    assert preflight.unreachable_problems(UNREACHABLE_GROUPS, hostvars, ['rec2']) == []
+
+
+def test_an_unreachable_recorder_without_a_known_address_is_a_problem():
+    hostvars = {'main': host('10.0.0.1'), 'rec1': host('10.0.0.2'), 'rec2': {}}
+    found = preflight.unreachable_problems(UNREACHABLE_GROUPS, hostvars, ['rec2'])
+    assert len(found) == 1 and 'recorder rec2 is unreachable and its private address is unknown' in found[0]
+    assert 'Set plugnmeet_private_address for it' in found[0]
+
+
+def test_only_recorders_can_be_left_out():
+    hostvars = {'main': host('10.0.0.1'), 'rec1': host('10.0.0.2'), 'rec2': host('10.0.0.3')}
+    found = preflight.unreachable_problems(UNREACHABLE_GROUPS, hostvars, ['main'])
+    assert found == ['main is unreachable: only recorder hosts can be left out of a run. Bring it back (or take it '
+                     'out of the inventory) and run again.']
+    found = preflight.unreachable_problems(UNREACHABLE_GROUPS, hostvars, ['rec1', 'rec2'])
+    assert found == ['every recorder host is unreachable (rec1, rec2): nothing could record. Bring one back and run '
+                     'again.']
