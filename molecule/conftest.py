@@ -2,6 +2,7 @@
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 
@@ -91,6 +92,20 @@ def unit_properties(host, unit, *names):
     """{property: value} of a systemd unit as systemctl show prints them (MainPID always included)."""
     command = f"systemctl show {unit} -p MainPID " + " ".join(f"-p {name}" for name in names)
     return dict(line.split("=", 1) for line in host.check_output(command).splitlines())
+
+
+EXPOSURE_COMMAND = "systemd-analyze security --no-pager {unit}.service"
+
+
+def exposure_in(output, unit):
+    """The overall exposure in systemd-analyze security's output (0 = fully confined, 10 = not at all)."""
+    match = re.search(rf"Overall exposure level for {re.escape(unit)}\.service: ([0-9.]+)", output)
+    assert match, output[-2000:]
+    return float(match.group(1))
+
+
+def exposure(host, unit):
+    return exposure_in(host.run(EXPOSURE_COMMAND.format(unit=unit)).stdout, unit)
 
 
 def assert_root_read_only(host, pid):

@@ -9,7 +9,7 @@ import sys
 import pymysql
 import pytest
 import testinfra
-from conftest import assert_no_secret_in, lab_address, run_check_diff
+from conftest import assert_no_secret_in, assert_root_read_only, exposure, lab_address, run_check_diff, unit_properties
 
 testinfra_hosts = ["ansible://databases"]
 
@@ -76,6 +76,20 @@ def test_service_running_debians_package(host):
     assert host.check_output(f"ps -o user= -p {main_pid}") == "mysql"
     debian = host.system_info.release.split(".")[0]
     assert _sql(host, "SELECT @@version").startswith({"12": "10.11.", "13": "11.8."}[debian])
+
+
+def test_systemd_hardening_in_effect(host):
+    """Debian's unit with the role's drop-in: read-only system, no capability but CAP_IPC_LOCK, no devices; the
+    exposure systemd-analyze gives is the one docs/security.md commits to."""
+    props = unit_properties(host, "mariadb", "NoNewPrivileges", "ProtectSystem", "CapabilityBoundingSet",
+                            "PrivateDevices", "SystemCallFilter")
+    assert props["NoNewPrivileges"] == "yes"
+    assert props["ProtectSystem"] == "strict"
+    assert props["PrivateDevices"] == "yes"
+    assert props["CapabilityBoundingSet"] == "cap_ipc_lock"
+    assert props["SystemCallFilter"]
+    assert_root_read_only(host, props["MainPID"])
+    assert exposure(host, "mariadb") <= 2.5
 
 
 def test_listens_on_private_address_only(host):
