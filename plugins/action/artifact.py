@@ -26,8 +26,10 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset((
         'name', 'version', 'archive', 'url', 'checksums_file', 'upstream_checksums', 'checksums',
-        'hosts_arch', 'source_dir', 'mirror_url', 'cache_dir', 'validate_certs',
+        'hosts_arch', 'source_dir', 'mirror_url', 'cache_dir', 'validate_certs', 'release_metadata_url',
     ))
+    # The release metadata, kept next to the downloaded archive (and deleted with it when verification fails).
+    METADATA_NAME = 'release-metadata.json'
 
     def _download(self, url, dest, validate_certs):
         """Fetch url to dest through a temporary file, so dest is either complete or absent."""
@@ -56,6 +58,7 @@ class ActionModule(ActionBase):
         if args.get('source_dir'):
             origin = os.path.join(args['source_dir'], relative)
             archive_path = os.path.join(origin, archive)
+            metadata_url = metadata_path = None
             if not os.path.isfile(archive_path):
                 raise pnm.ArtifactError(
                     '%s is not in the offline artifact directory: put %s there (upstream: %s), '
@@ -76,12 +79,16 @@ class ActionModule(ActionBase):
             archive_path = os.path.join(cache_dir, archive)
             # A pinned checksum wins, so the checksums file is not even fetched.
             sums_path = os.path.join(cache_dir, sums_name) if sums_url and not pinned else None
-            if not os.path.isfile(archive_path):
-                self._download(archive_url, archive_path, args.get('validate_certs', True))
-                result['downloaded'].append(archive_url)
-            if sums_path and not os.path.isfile(sums_path):
-                self._download(sums_url, sums_path, args.get('validate_certs', True))
-                result['downloaded'].append(sums_url)
+            # Without either, the publisher's release metadata (GitHub's release API) gives each asset's digest.
+            metadata_url = pnm.fill(args.get('release_metadata_url') or '', name, version, arch, archive)
+            if not mirror and metadata_url and not pinned and not sums_url:
+                metadata_path = os.path.join(cache_dir, self.METADATA_NAME)
+            else:
+                metadata_path = None
+            for url, path in ((archive_url, archive_path), (sums_url, sums_path), (metadata_url, metadata_path)):
+                if path and not os.path.isfile(path):
+                    self._download(url, path, args.get('validate_certs', True))
+                    result['downloaded'].append(url)
 
         if pinned:
             expected, source = pnm.normalize_sha256(pinned), 'pinned checksum'
@@ -91,6 +98,15 @@ class ActionModule(ActionBase):
             source = sums_path
             if expected is None:
                 raise pnm.ArtifactError('%s lists no sha256 for %s' % (sums_path, archive))
+        elif metadata_path:
+            with open(metadata_path) as handle:
+                expected = pnm.sha256_from_release_metadata(handle.read(), archive)
+            source = 'the digest in %s' % metadata_url
+            if expected is None:
+                os.unlink(metadata_path)  # asked again next run: the publisher may add it
+                raise pnm.ArtifactError(
+                    '%s lists no sha256 digest for %s. Set the role\'s checksums variable to {%s: "sha256:<hex>"}'
+                    % (metadata_url, archive, arch))
         else:
             raise pnm.ArtifactError(
                 'no sha256 is known for %s %s (%s): upstream publishes no checksums file for it. '
@@ -102,7 +118,7 @@ class ActionModule(ActionBase):
             if not args.get('source_dir'):
                 # Neither a corrupt or tampered download nor a wrong checksums file may stay in the cache: the
                 # next run fetches both again.
-                for cached in (archive_path, sums_path):
+                for cached in (archive_path, sums_path, metadata_path):
                     if cached and os.path.isfile(cached):
                         os.unlink(cached)
             raise pnm.ArtifactError('checksum mismatch for %s: expected %s (%s), got %s'

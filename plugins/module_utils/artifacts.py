@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -66,6 +67,25 @@ def sha256_from_sums(text, archive):
         parts = line.strip().split()
         if len(parts) >= 2 and parts[-1].lstrip('*').split('/')[-1] == archive and _SHA256.match(parts[0].lower()):
             return parts[0].lower()
+    return None
+
+
+def sha256_from_release_metadata(text, archive):
+    """The sha256 digest a release's metadata lists for the asset named archive, or None.
+
+    The metadata is GitHub's release API document (``GET /repos/<owner>/<repo>/releases/tags/<tag>``): an
+    ``assets`` list whose items have a ``name`` and, for assets uploaded since June 2025, ``digest: "sha256:<hex>"``.
+    """
+    try:
+        assets = json.loads(text).get('assets') or []
+    except (ValueError, AttributeError):
+        raise ArtifactError('the release metadata is not a JSON document with an assets list')
+    for asset in assets:
+        if isinstance(asset, dict) and asset.get('name') == archive:
+            digest = str(asset.get('digest') or '')
+            if digest.lower().startswith('sha256:') and _SHA256.match(digest[len('sha256:'):].lower()):
+                return digest[len('sha256:'):].lower()
+            return None
     return None
 
 

@@ -16,7 +16,9 @@ description:
   - Takes the archive from the offline directory O(source_dir), or downloads it into O(cache_dir) from
     O(mirror_url) or from upstream O(url). All three use the layout C(<root>/<name>/<version>/<arch>/<archive>).
   - Verifies the archive's sha256 for B(every) architecture, against O(checksums) when pinned, else against the
-    release's checksums file O(checksums_file) from the same source. Fails, naming what to set, when neither exists.
+    release's checksums file O(checksums_file) from the same source, else (upstream downloads only) against the
+    digest the publisher's release metadata O(release_metadata_url) lists for the archive. Fails, naming what to
+    set, when none exists.
   - A downloaded archive that fails verification is deleted from the cache.
   - Unpacks each verified archive once into C(<cache_dir>/<name>/<version>/<arch>/unpacked-<sha256 prefix>),
     atomically, refusing members that would land outside that directory.
@@ -50,6 +52,14 @@ options:
       mirror are asked for it, and online installs need O(checksums).
     type: bool
     default: true
+  release_metadata_url:
+    description:
+      - URL of the release's metadata on the publisher, GitHub's release API
+        (C(https://api.github.com/repos/<owner>/<repo>/releases/tags/v{version})); C({version}) is replaced. Its
+        C(assets) list gives each file's C(digest) (C(sha256:<hex>), computed by GitHub on upload).
+      - Used only to download from upstream O(url) when no checksum is pinned and no checksums file exists.
+    type: str
+    default: ''
   checksums:
     description: Pinned sha256 by architecture (V(amd64), V(arm64)); C(sha256:) prefix optional. Wins over
       any checksums file.
@@ -103,6 +113,17 @@ EXAMPLES = r'''
     arch_fact: [ansible_facts, architecture]
   run_once: true
   register: livekit_artifact
+
+- name: Resolve the recorder, whose release has no checksums file, by the digests GitHub lists for its assets
+  plugnmeet.deploy.artifact:
+    name: plugnmeet-recorder
+    version: 2.3.0
+    archive: plugnmeet-recorder-linux-{arch}.zip
+    url: https://github.com/mynaparrot/plugNmeet-recorder/releases/download/v{version}/{archive}
+    release_metadata_url: https://api.github.com/repos/mynaparrot/plugNmeet-recorder/releases/tags/v{version}
+    hosts_arch: {rec1: x86_64}
+    cache_dir: ~/.cache/plugnmeet-deploy/artifacts
+  run_once: true
 '''
 
 RETURN = r'''

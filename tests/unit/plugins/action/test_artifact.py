@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import hashlib
 import io
+import json
 import os
 import stat
 import tarfile
@@ -347,6 +348,63 @@ def test_upstream_without_checksums_file(run_playbook, releases, tmp_path, http_
     assert not os.path.exists(unpacked_dir(tmp_path / 'cache', releases, 'tar', 'amd64'))
     # Only the two archives were requested, never a sums file.
     assert sorted(http_server.requests) == sorted([zip_path, '/dl/' + releases.archive('tar', 'amd64')])
+
+
+def _github_release(http_server, releases, digests):
+    """Serve the zip release as GitHub does: assets under /dl, the release API's document with their digests."""
+    downloads = os.path.join(http_server.root, 'dl')
+    api = os.path.join(http_server.root, 'api', 'repos', 'demo', 'rec', 'releases', 'tags')
+    for directory in (downloads, api):
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+    for arch in ARCHES:
+        with open(os.path.join(downloads, releases.archive('zip', arch)), 'wb') as handle:
+            handle.write(releases.data[('zip', arch)])
+    assets = [{'name': releases.archive('zip', arch), 'digest': digests.get(arch)} for arch in ARCHES]
+    with open(os.path.join(api, 'v2.0.0'), 'w') as handle:
+        json.dump({'tag_name': 'v2.0.0', 'assets': assets}, handle)
+    return dict(url=http_server.url + '/dl/{archive}', upstream_checksums=False,
+                release_metadata_url=http_server.url + '/api/repos/demo/rec/releases/tags/v{version}')
+
+
+def test_release_metadata_digest_verifies_an_upstream_download(run_playbook, releases, tmp_path, http_server):
+    """No checksums file upstream, none pinned: the digest the release API lists for each asset verifies it (a
+    local server plays GitHub), and the next run asks nothing again."""
+    source = _github_release(http_server, releases, {arch: 'sha256:' + releases.sha('zip', arch) for arch in ARCHES})
+    cache = tmp_path / 'cache'
+    task = artifact_task('github', kind='zip', cache_dir=str(cache), hosts_arch={'rec1': 'x86_64', 'rec2': 'aarch64'},
+                         **source)
+    run = run_playbook([task])
+    assert run.rc == 0, run.describe()
+    assert_ok(run['github'])
+    assert run['github']['sha256'] == {arch: releases.sha('zip', arch) for arch in ARCHES}
+    assert sorted(http_server.requests) == sorted(['/dl/' + releases.archive('zip', arch) for arch in ARCHES]
+                                                  + ['/api/repos/demo/rec/releases/tags/v2.0.0'] * 2)
+    again = run_playbook([task])
+    assert_ok(again['github'])
+    assert again['github']['downloaded'] == [] and not again['github']['changed']
+
+
+def test_release_metadata_wrong_or_missing_digest_fails(run_playbook, releases, tmp_path, http_server):
+    """A digest that does not match deletes the download and the metadata; an asset without a digest fails naming
+    the variable to pin; a pinned checksum wins and the metadata is never asked for."""
+    source = _github_release(http_server, releases, {'amd64': 'sha256:' + WRONG_SHA, 'arm64': None})
+    cache = tmp_path / 'cache'
+    run = run_playbook([
+        artifact_task('wrong', kind='zip', cache_dir=str(cache), **source),
+        artifact_task('missing', kind='zip', cache_dir=str(cache), hosts_arch={'rec2': 'aarch64'}, **source),
+        artifact_task('pinned', kind='zip', cache_dir=str(tmp_path / 'pinned'), hosts_arch={'rec2': 'aarch64'},
+                      checksums={'arm64': releases.sha('zip', 'arm64')}, **source),
+    ])
+    assert run.rc == 0, run.describe()
+    metadata_url = http_server.url + '/api/repos/demo/rec/releases/tags/v2.0.0'
+    assert_failed(run['wrong'], 'checksum mismatch', 'expected %s (the digest in %s)' % (WRONG_SHA, metadata_url))
+    assert files_under(releases.directory(cache, 'zip', 'amd64')) == []
+    assert_failed(run['missing'], '%s lists no sha256 digest for %s' % (metadata_url, releases.archive('zip', 'arm64')),
+                  "Set the role's checksums variable to {arm64: \"sha256:<hex>\"}")
+    assert not os.path.exists(os.path.join(releases.directory(cache, 'zip', 'arm64'), 'release-metadata.json'))
+    assert_ok(run['pinned'])
+    assert run['pinned']['downloaded'] == [http_server.url + '/dl/' + releases.archive('zip', 'arm64')]
 
 
 def test_wrong_checksum_fails_and_deletes_the_download(run_playbook, releases, tmp_path, http_server):

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import hashlib
 import io
+import json
 import os
 import stat
 import tarfile
@@ -97,6 +98,37 @@ def test_normalize_sha256_refuses_non_checksums(value):
     """Anything but 64 hex digits (optionally sha256:-prefixed) raises ArtifactError explaining the format."""
     with pytest.raises(artifacts.ArtifactError, match='64 hex digits'):
         artifacts.normalize_sha256(value)
+
+
+# --- sha256_from_release_metadata -------------------------------------------------------------------------------
+
+RELEASE = {
+    'tag_name': 'v2.3.0',
+    'assets': [
+        {'name': 'plugnmeet-recorder-linux-amd64.zip', 'digest': 'sha256:' + 'A' * 64},
+        {'name': 'plugnmeet-recorder-linux-arm64.zip', 'digest': None},  # uploaded before GitHub computed digests
+        {'name': 'client.zip', 'digest': 'sha512:' + '1' * 128},
+        {'name': 'short.zip', 'digest': 'sha256:' + '1' * 63},
+    ],
+}
+
+
+@pytest.mark.parametrize('archive, expected', [
+    ('plugnmeet-recorder-linux-amd64.zip', 'a' * 64),
+    ('plugnmeet-recorder-linux-arm64.zip', None),
+    ('client.zip', None),
+    ('short.zip', None),
+    ('absent.zip', None),
+])
+def test_sha256_from_release_metadata(archive, expected):
+    """The asset's sha256 digest, lower-cased; a missing, other or malformed digest or an unlisted asset: None."""
+    assert artifacts.sha256_from_release_metadata(json.dumps(RELEASE), archive) == expected
+
+
+@pytest.mark.parametrize('text', ['not json', '[1, 2]'])
+def test_sha256_from_release_metadata_refuses_what_is_not_a_release(text):
+    with pytest.raises(artifacts.ArtifactError, match='not a JSON document with an assets list'):
+        artifacts.sha256_from_release_metadata(text, 'client.zip')
 
 
 # --- sha256_from_sums -------------------------------------------------------------------------------------------
