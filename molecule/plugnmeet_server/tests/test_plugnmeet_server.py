@@ -104,6 +104,7 @@ def test_container_confinement(host):
     assert _docker_inspect(host, "{{json .HostConfig.CapDrop}}") == '["ALL"]'
     assert "no-new-privileges" in _docker_inspect(host, "{{json .HostConfig.SecurityOpt}}")
     assert _docker_inspect(host, "{{.HostConfig.NetworkMode}}") == "host"
+    assert _docker_inspect(host, "{{.HostConfig.ReadonlyRootfs}}") == "true"
     mounts = {m["Destination"]: m for m in json.loads(_docker_inspect(host, "{{json .Mounts}}"))}
     # Read-only: its configuration, the web client, and the host's CA bundle (the deployment's own CA with
     # selfsigned TLS, for its calls to LiveKit through the public name).
