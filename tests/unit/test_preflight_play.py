@@ -202,6 +202,10 @@ CASES = {
     'port not a number': (1, [set_all(redis_port='six')], 'redis_port'),
     'webhook not a url': (1, [set_all(livekit_webhook_urls=['plugnmeet:8080/webhook'])],
                           'must be an http(s) URL'),
+    # Online from upstream the release API's digest verifies client.zip; a mirror has no such metadata.
+    'web client from a mirror without its sha256': (
+        1, [set_all(plugnmeet_artifacts_dir='', plugnmeet_artifacts_mirror_url='http://127.0.0.1:9/mirror')],
+        'so with a mirror set plugnmeet_server_client_sha256 to the sha256 you verified'),
 }
 
 
@@ -219,9 +223,10 @@ def write_case(directory, phase, changes, template):
         text, mode = files['secrets']
         secrets.write_text(text)
         os.chmod(str(secrets), mode)
-    document['all']['vars'].update({
+    # The case's own settings win (an online case unsets the artifact directory).
+    document['all']['vars'] = dict({
         'plugnmeet_secrets_file': str(secrets), 'plugnmeet_artifacts_dir': str(artifacts),
-        'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable})
+        'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}, **document['all']['vars'])
     path = directory / 'hosts.yml'
     path.write_text(yaml.safe_dump(document, default_flow_style=False))
     cache = directory / 'facts'
