@@ -147,7 +147,9 @@ def participant(deployment, name=None):
         "--ignore-certificate-errors --remote-debugging-port=9222 --remote-allow-origins=*",
         "--user-data-dir=/tmp/participant --window-size=1280,720 about:blank",
     ])
-    docker("run", "--detach", "--name", name, "--hostname", name, "--network", network, "--shm-size", "1g",
+    # On the machine's last CPU: its camera encoding must not take the CPU a one-CPU lab host records on (CPU 0).
+    pinned = ["--cpuset-cpus", str(os.cpu_count() - 1)] if (os.cpu_count() or 1) > 1 else []
+    docker("run", "--detach", "--name", name, "--hostname", name, "--network", network, "--shm-size", "1g", *pinned,
            "--label", f"{LAB_LABEL}={lab}", PARTICIPANT_IMAGE, "sh", "-c",
            f"socat TCP-LISTEN:{DEVTOOLS_PORT},fork,reuseaddr TCP:127.0.0.1:9222 & exec {browser}")
     try:
