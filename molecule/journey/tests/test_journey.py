@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(PROJECT, "tools", "lab"))
 import meeting  # noqa: E402  (test tooling shared with `make lab`)
 
 MAIN, REC1, REC2, APP2, NATS3 = "pnm-j-main", "pnm-j-rec1", "pnm-j-rec2", "pnm-j-app2", "pnm-j-nats3"
+PHASE3_HOSTS = (MAIN, APP2, NATS3, REC1, REC2)
 DOMAIN = "meet.lab.test"
 SECRETS = os.path.join(EPHEMERAL, "plugnmeet-secrets.yml")
 WIDTH, HEIGHT = 960, 540  # inventory/group_vars/all.yml
@@ -73,14 +74,14 @@ class Play:
     def running(self):
         return self.proc.poll() is None
 
-    def wait(self, timeout=3600, expected_rc=0):
+    def wait(self, timeout=3600):
         rc = self.proc.wait(timeout=timeout)
         self.reader.join()
         self.log.close()
         TIMES[self.step] = round(time.monotonic() - self.started)
         with open(os.path.join(EPHEMERAL, "journey-times.json"), "w") as handle:
             json.dump(TIMES, handle, indent=2)
-        assert rc == expected_rc, f"{self.step} ended with rc={rc}, not {expected_rc}:\n{self.output[-6000:]}"
+        assert rc == 0, f"{self.step} failed (rc={rc}):\n{self.output[-6000:]}"
         return self
 
     def recap(self):
@@ -408,8 +409,8 @@ def test_every_unit_is_as_confined_as_docs_security_commits_to():
     print("systemd-analyze security exposure:", measured)
     with open(os.path.join(EPHEMERAL, "systemd-exposure.json"), "w") as handle:
         json.dump(measured, handle, indent=2)
-    above = {key: level for key, level in measured.items()
-             if level > EXPOSURE_LEVELS[tuple(key.split(" ", 1))]}
+    committed = {f"{host} {unit}": level for (host, unit), level in EXPOSURE_LEVELS.items()}
+    above = {key: level for key, level in measured.items() if level > committed[key]}
     assert not above, f"more exposed than committed: {above}"
 
 
@@ -431,7 +432,7 @@ def test_no_secret_in_processes_unit_files_world_readable_files_or_logs():
     names = {str(value): name for name, value in secrets().items() if value and not name.endswith("_api_key")}
     values = "\n".join(names)
     found = {}
-    for host in (MAIN, APP2, NATS3, REC1, REC2):
+    for host in PHASE3_HOSTS:
         patterns = "/root/.pnm-secret-patterns"
         subprocess.run(["docker", "exec", "-i", host, "sh", "-c", f"umask 077; cat > {patterns}"], input=values,
                        text=True, check=True, timeout=60)
@@ -463,7 +464,7 @@ def test_a_host_outside_every_allowlist_reaches_no_internal_port():
     """The controller is in no group's allowlist (only SSH's): of every TCP port a phase 3 host listens on outside
     loopback, it reaches the public ones (HTTPS on the loadbalancer, to show the path works) and none of the others."""
     listening = {}
-    for host in (MAIN, APP2, NATS3, REC1, REC2):
+    for host in PHASE3_HOSTS:
         ports = set()
         for line in meeting.docker_exec(host, "ss -Hltn").splitlines():
             local = line.split()[3]
@@ -530,10 +531,10 @@ def test_one_of_three_nats_nodes_killed_the_others_stay_writable_and_it_rejoins(
             started = time.monotonic()
             try:
                 dep.create_room(room)
-                created = True
+                ok = True
             except (AssertionError, requests.RequestException):
-                created = False
-            creations.append({"room": room, "created": created, "seconds": round(time.monotonic() - started, 2)})
+                ok = False
+            creations.append({"room": room, "created": ok, "seconds": round(time.monotonic() - started, 2)})
         created = [c["room"] for c in creations if c["created"]]
         figures = {"rooms_tried": len(creations), "rooms_created": len(created),
                    "seconds": [c["seconds"] for c in creations]}
