@@ -25,7 +25,8 @@ def once(host):
 
 
 def key_path():
-    return os.path.join(ephemeral_dir(), "plugnmeet-storage-ssh-key")
+    """The recorder's own key pair on the controller."""
+    return os.path.join(ephemeral_dir(), "plugnmeet-storage-keys", REC)
 
 
 def as_user(user, command):
@@ -160,7 +161,7 @@ def test_the_storage_login_is_sftp_only_and_chrooted(lab):
 
 
 def test_a_host_that_is_not_a_recorder_cannot_log_in(lab):
-    """Even with the recorders' key, the main host (not in recorders) is refused; passwords never work."""
+    """Even with the recorder's key, the main host (not in recorders) is refused; passwords never work."""
     rec, main = lab[REC], lab[MAIN]
     with open(key_path()) as handle:
         private_key = handle.read()
@@ -176,11 +177,16 @@ def test_a_host_that_is_not_a_recorder_cannot_log_in(lab):
     assert password.rc != 0 and "Permission denied (publickey)" in password.stderr
 
 
-def test_key_files_are_private(lab):
+def test_key_files_are_private_and_each_client_has_its_own(lab):
     assert stat.S_IMODE(os.stat(key_path()).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(key_path())).st_mode) == 0o700
     key = lab[REC].file(CLIENT_KEY)
     assert (key.user, key.mode) == ("root", 0o600)
-    assert lab[MAIN].file("/etc/ssh/plugnmeet-storage/authorized_keys").content_string.count("ssh-ed25519") == 1
+    with open(key_path() + ".pub") as handle:
+        public_key = handle.read().split()[:2]
+    authorized = [line.split() for line in lab[MAIN].file("/etc/ssh/plugnmeet-storage/authorized_keys")
+                  .content_string.splitlines() if line and not line.startswith("#")]
+    assert authorized == [[f'restrict,from="{lab_address(lab[REC])}"', *public_key, "plugnmeet-storage", REC]]
 
 
 def _playbook(*args):
