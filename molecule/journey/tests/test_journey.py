@@ -74,15 +74,25 @@ class Play:
     def running(self):
         return self.proc.poll() is None
 
-    def wait(self, timeout=3600):
+    def wait(self, timeout=3600, succeeds=True):
         rc = self.proc.wait(timeout=timeout)
         self.reader.join()
         self.log.close()
         TIMES[self.step] = round(time.monotonic() - self.started)
         with open(os.path.join(EPHEMERAL, "journey-times.json"), "w") as handle:
             json.dump(TIMES, handle, indent=2)
-        assert rc == 0, f"{self.step} failed (rc={rc}):\n{self.output[-6000:]}"
+        assert (rc == 0) == succeeds, f"{self.step}: rc={rc}:\n{self.output[-6000:]}"
         return self
+
+    def hosts_done(self, task, results=("ok: [", "changed: [")):
+        """Hosts with a result line (ok or changed, delegated or not) under the tasks whose title has `task`."""
+        hosts, inside = set(), False
+        for line in self.lines:
+            if line.startswith(("TASK [", "RUNNING HANDLER [")):
+                inside = task in line
+            elif inside and line.startswith(results):
+                hosts.add(line.split("[", 1)[1].split("]", 1)[0].split(" -> ")[0])
+        return hosts
 
     def recap(self):
         """{host: {'ok': n, 'changed': n, ...}} from PLAY RECAP."""
@@ -229,8 +239,8 @@ def test_phase1_records_a_meeting_on_a_new_recorder():
     record_and_check(deployment([REC1, REC2]), "phase1", [REC1, REC2])
 
 
-def _service_starts(names):
-    out = meeting.docker_exec(MAIN, "systemctl show -p Id -p ActiveEnterTimestampMonotonic " + " ".join(names))
+def _service_starts(names, host=MAIN):
+    out = meeting.docker_exec(host, "systemctl show -p Id -p ActiveEnterTimestampMonotonic " + " ".join(names))
     starts, current = {}, None
     for line in out.splitlines():
         if line.startswith("Id="):
@@ -553,3 +563,113 @@ def test_one_of_three_nats_nodes_killed_the_others_stay_writable_and_it_rejoins(
     assert meta["cluster_size"] == 3 and meta.get("leader"), meta
     for room in created:
         dep.end_room(room)
+
+
+# The services phase 3 restarts one host at a time behind HAProxy, and their backends there.
+ROLLED = {"plugnmeet-server.service": "plugnmeet", "livekit.service": "livekit"}
+DRAIN = "Drain the host in HAProxy and take it out: "
+
+
+def backend_states():
+    """{(backend, server): status} of the plugnmeet and LiveKit servers as HAProxy sees them."""
+    rows = [line.split(",") for line in haproxy("show stat").splitlines()]
+    return {(row[0], row[1]): row[17] for row in rows
+            if len(row) > 17 and row[0] in ROLLED.values() and row[1] in (MAIN, APP2)}
+
+
+def probing(dep, step, *args, succeeds=True, during=None):
+    """Phase 3 while two probes request the web client and LiveKit through HAProxy; `during(play, probes)` runs
+    meanwhile. Returns the play and the probes."""
+    probes = {path: Probe(dep, path) for path in ("/", "/livekit/")}
+    for probe in probes.values():
+        probe.start()
+    try:
+        run = Play(step, "phase3", "phase3-horizontal-scale.yml", *args)
+        if during:
+            during(run, probes)
+        run.wait(succeeds=succeeds)
+    finally:
+        for probe in probes.values():
+            probe.stopping.set()
+            probe.join()
+    return run, probes
+
+
+def probe_figures(probes):
+    return {path: {"sent": probe.sent, "failed": probe.failed, "errors": probe.errors[:20]}
+            for path, probe in probes.items()}
+
+
+def sent_and_failed(figures):
+    return {path: (f["sent"], f["failed"]) for path, f in figures.items()}
+
+
+# Changes that restart plugnmeet-server, or LiveKit, everywhere and nothing else.
+QUIETER_SERVERS = ("-e", "plugnmeet_server_log_level=warn")
+QUIETER_LIVEKIT = ("-e", "livekit_log_level=warn")
+INTERRUPTED = {}  # what the interrupted run left, for the run after it
+
+
+def test_phase3_rolls_restarts_through_haproxy_until_a_host_is_lost_halfway():
+    """A changed log level restarts plugnmeet-server on both hosts; phase 3 does it one host at a time, each drained
+    in HAProxy first and taken back once HAProxy sees it up, while probes keep requesting the web client and LiveKit
+    through HAProxy. Right after HAProxy drained app2 for its restart, app2's host dies (its init killed): the run
+    stops there, with no probe request failed until then, and HAProxy keeps app2 out."""
+    dep = deployment([REC1, REC2])
+    before = _service_starts(ROLLED, MAIN)
+
+    def lose_app2_once_drained(run, probes):
+        meeting.wait_until(lambda: APP2 in run.hosts_done(DRAIN + "plugnmeet") or not run.running(), 900,
+                           "the run draining app2", interval=0.5)
+        INTERRUPTED["probes_until_lost"] = probe_figures(probes)
+        meeting.docker("kill", APP2)
+
+    run, probes = probing(dep, "3-lost-halfway", *QUIETER_SERVERS, succeeds=False, during=lose_app2_once_drained)
+    INTERRUPTED["probes_whole_run"] = probe_figures(probes)
+    INTERRUPTED["backends_after"] = {"/".join(key): state for key, state in backend_states().items()}
+    print("probes until app2 was lost:", sent_and_failed(INTERRUPTED["probes_until_lost"]))
+    print("probes over the whole interrupted run:", sent_and_failed(INTERRUPTED["probes_whole_run"]))
+    # A host lost in the middle of a task fails it (here the exec is killed, rc 137); between tasks it is
+    # unreachable. Either way only app2 stopped, after main's server restarted drained.
+    stopped = {host: counts for host, counts in run.recap().items() if counts["failed"] or counts["unreachable"]}
+    assert list(stopped) == [APP2], run.recap()
+    assert run.hosts_done(DRAIN + "plugnmeet") == {MAIN, APP2}
+    assert _service_starts(ROLLED, MAIN)["plugnmeet-server.service"] != before["plugnmeet-server.service"]
+    assert all(f["failed"] == 0 for f in INTERRUPTED["probes_until_lost"].values()), INTERRUPTED
+    assert INTERRUPTED["backends_after"]["plugnmeet/" + APP2] == "MAINT", INTERRUPTED
+    assert meeting.docker_exec(MAIN, f"ls /run/plugnmeet-drained-plugnmeet-{APP2}").strip()
+
+
+def test_the_run_after_the_interrupted_one_converges_and_rolls_without_failing_a_request():
+    """Once app2's host is back, phase 3 runs again with the servers' log level put back and LiveKit's changed, so
+    both servers and both LiveKit nodes restart. It finds the drain the lost run left (its marker on the loadbalancer)
+    and changes app2 first: its server is restarted and taken back before main's is drained, so the backend always
+    has a server. Then LiveKit rolls on both hosts, one at a time, drained likewise; no probe request fails, and every
+    server ends up in HAProxy."""
+    meeting.docker("start", APP2)
+    meeting.wait_until(lambda: meeting.docker_exec(APP2, "systemctl is-system-running --wait || true").strip()
+                       in ("running", "degraded"), 300, "app2 booted")
+    dep = deployment([REC1, REC2])
+    before = {host: _service_starts(ROLLED, host) for host in (MAIN, APP2)}
+    run, probes = probing(dep, "3-after-interruption", *QUIETER_LIVEKIT)
+    figures = dict(INTERRUPTED, probes_run_again=probe_figures(probes))
+    with open(os.path.join(EPHEMERAL, "rolling-restarts.json"), "w") as handle:
+        json.dump(figures, handle, indent=2)
+    print("probes while it ran again:", sent_and_failed(figures["probes_run_again"]))
+    after = {host: _service_starts(ROLLED, host) for host in (MAIN, APP2)}
+    restarts = sorted((after[host][unit], host, unit) for host in (MAIN, APP2) for unit in ROLLED
+                      if after[host][unit] != before[host][unit])
+    print("restarted, in order:", [entry[1:] for entry in restarts])
+    # app2, left drained, before main; then LiveKit in inventory order.
+    expected = [(APP2, "plugnmeet-server.service"), (MAIN, "plugnmeet-server.service"), (MAIN, "livekit.service"),
+                (APP2, "livekit.service")]
+    assert [entry[1:] for entry in restarts] == expected, restarts
+    taken_back = run.hosts_done("Look for a drain in HAProxy that an interrupted run left behind", ("changed: [",))
+    assert taken_back == {APP2}, taken_back
+    assert run.hosts_done(DRAIN + "livekit") == {MAIN, APP2}
+    # One at a time (the hosts share the machine's monotonic clock): each restart after the previous one was up.
+    gaps = [b[0] - a[0] for a, b in zip(restarts, restarts[1:])]
+    assert all(gap > 1_000_000 for gap in gaps), (restarts, gaps)
+    assert all(f["failed"] == 0 for f in figures["probes_run_again"].values()), figures["probes_run_again"]
+    assert set(backend_states().values()) == {"UP"}, backend_states()
+    assert not meeting.docker_exec(MAIN, "ls /run | grep plugnmeet-drained || true").strip(), "a drain marker is left"
