@@ -44,12 +44,15 @@ build:
 	bash tools/timed.sh "collection build and offline install" bash tools/build-check.sh
 
 # The journey alone (its meetings are recorded in real time and must not share the CPUs), then the role scenarios
-# three at a time (they mostly wait on their hosts), each one's output printed whole when it ends.
+# three at a time, each one's output printed whole when it ends. The longest start first (make starts them in this
+# order), so that the last minutes are not one long scenario running alone.
 MOLECULE_JOBS ?= 3
+LONGEST_SCENARIOS_FIRST := haproxy plugnmeet_server recorder base mariadb shared_storage redis nats livekit
 molecule:
 	$(if $(filter journey,$(SCENARIOS)),$(MAKE) --no-print-directory molecule-journey)
-	$(MAKE) --no-print-directory --keep-going -j$(MOLECULE_JOBS) --output-sync=target \
-		$(addprefix molecule-,$(filter-out journey,$(SCENARIOS)))
+	$(MAKE) --no-print-directory --keep-going -j$(MOLECULE_JOBS) --output-sync=target $(addprefix molecule-,\
+		$(filter $(SCENARIOS),$(LONGEST_SCENARIOS_FIRST)) \
+		$(filter-out journey $(LONGEST_SCENARIOS_FIRST),$(SCENARIOS)))
 
 $(addprefix molecule-,$(ALL_SCENARIOS)): molecule-%:
 	bash tools/molecule-scenario.sh $*
