@@ -316,7 +316,7 @@ def test_phase2_after_a_resize_while_users_keep_requesting():
     assert int(before["memory_mb"]) == 4096 and int(after["memory_mb"]) == 8192, (before, after)
     assert report["participants"]["after"]["by_cpu"] == 2 * report["participants"]["before"]["by_cpu"] > 0
     restarted = restarted_one_at_a_time({MAIN: started_before}, {MAIN: _service_starts(SERVICES)})
-    print("restarted, in order:", [unit for _, unit in restarted])
+    print("restarted, in order:", [entry[1] for entry in restarted])
 
 
 def test_phase2_changes_nothing_when_run_again():
