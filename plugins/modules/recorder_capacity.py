@@ -73,20 +73,18 @@ options:
     type: path
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The module never changes anything; it measures in check mode as well.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
 notes:
   - Linux only (C(/proc), C(/sys/fs/cgroup)). Needs Python 3.9 or later on the host.
   - The recorder passes C(-threads 1) before its C(-i), where it limits x11grab's input, not x264; so the real
     encoder may use several threads. The benchmark uses one, which measures the CPU cost per frame cleanly.
+extends_documentation_fragment:
+  - plugnmeet.deploy.attributes
 author:
   - plugnmeet.deploy maintainers (@plugnmeet-deploy)
 '''

@@ -73,18 +73,16 @@ options:
     default: 120
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: It only reads.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
 requirements:
   - cryptography
+extends_documentation_fragment:
+  - plugnmeet.deploy.attributes
 author:
   - plugnmeet.deploy maintainers (@plugnmeet-deploy)
 '''

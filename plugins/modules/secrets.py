@@ -43,16 +43,14 @@ options:
     default: false
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: In check mode missing secrets are generated for this run only and the file is not written.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
-    description: Target OS/families that can be operated against.
     support: N/A
-    platforms: posix
+extends_documentation_fragment:
+  - plugnmeet.deploy.attributes
 author:
   - plugnmeet.deploy maintainers (@plugnmeet-deploy)
 '''
