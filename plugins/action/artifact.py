@@ -13,6 +13,7 @@ import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.urls import open_url
 from ansible.plugins.action import ActionBase
 
@@ -27,7 +28,10 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset((
         'name', 'version', 'archive', 'url', 'checksums_file', 'upstream_checksums', 'checksums',
         'hosts_arch', 'source_dir', 'mirror_url', 'cache_dir', 'validate_certs', 'release_metadata_url',
+        'arch_independent', 'unpack',
     ))
+    # The result key of an archive that serves every architecture (arch_independent).
+    ALL_ARCHES = 'all'
     # The release metadata, kept next to the downloaded archive (and deleted with it when verification fails).
     METADATA_NAME = 'release-metadata.json'
 
@@ -51,7 +55,8 @@ class ActionModule(ActionBase):
     def _resolve(self, args, arch, result):
         name, version = args['name'], args['version']
         archive = pnm.fill(args['archive'], name, version, arch)
-        relative = os.path.join(name, version, arch)
+        # One archive for every architecture sits directly under the version.
+        relative = os.path.join(name, version) if arch == self.ALL_ARCHES else os.path.join(name, version, arch)
         cache_dir = os.path.join(args['cache_dir'], relative)
         pinned = (args.get('checksums') or {}).get(arch)
         sums_name = args.get('checksums_file') or ''
@@ -68,7 +73,7 @@ class ActionModule(ActionBase):
         else:
             mirror = (args.get('mirror_url') or '').rstrip('/')
             if mirror:
-                base = '%s/%s/%s/%s' % (mirror, name, version, arch)
+                base = '/'.join([mirror] + relative.split(os.sep))
                 archive_url = '%s/%s' % (base, archive)
                 sums_url = '%s/%s' % (base, sums_name) if sums_name else None
             else:
@@ -87,7 +92,7 @@ class ActionModule(ActionBase):
                 metadata_path = None
             for url, path in ((archive_url, archive_path), (sums_url, sums_path), (metadata_url, metadata_path)):
                 if path and not os.path.isfile(path):
-                    self._download(url, path, args.get('validate_certs', True))
+                    self._download(url, path, args['validate_certs'])
                     result['downloaded'].append(url)
 
         if pinned:
@@ -104,14 +109,13 @@ class ActionModule(ActionBase):
             source = 'the digest in %s' % metadata_url
             if expected is None:
                 os.unlink(metadata_path)  # asked again next run: the publisher may add it
-                raise pnm.ArtifactError(
-                    '%s lists no sha256 digest for %s. Set the role\'s checksums variable to {%s: "sha256:<hex>"}'
-                    % (metadata_url, archive, arch))
+                raise pnm.ArtifactError('%s lists no sha256 digest for %s. %s'
+                                        % (metadata_url, archive, self._pin_hint(arch)))
         else:
             raise pnm.ArtifactError(
-                'no sha256 is known for %s %s (%s): upstream publishes no checksums file for it. '
-                'Set the role\'s checksums variable to {%s: "sha256:<hex>"}, or provide %s next to the archive '
-                'in plugnmeet_artifacts_dir / the mirror' % (name, version, arch, arch, sums_name or 'SHA256SUMS'))
+                'no sha256 is known for %s %s (%s): upstream publishes no checksums file for it. %s, or provide %s '
+                'next to the archive in plugnmeet_artifacts_dir / the mirror'
+                % (name, version, arch, self._pin_hint(arch), sums_name or 'SHA256SUMS'))
 
         actual = pnm.file_sha256(archive_path)
         if actual != expected:
@@ -123,11 +127,18 @@ class ActionModule(ActionBase):
                         os.unlink(cached)
             raise pnm.ArtifactError('checksum mismatch for %s: expected %s (%s), got %s'
                                     % (archive_path, expected, source, actual))
-        unpacked = os.path.join(cache_dir, 'unpacked-%s' % actual[:16])
-        if pnm.unpack(archive_path, unpacked):
-            result['unpacked_now'].append(arch)
         result['sha256'][arch] = actual
-        result['unpacked'][arch] = unpacked
+        result['archive'][arch] = archive_path
+        if args['unpack']:
+            unpacked = os.path.join(cache_dir, 'unpacked-%s' % actual[:16])
+            if pnm.unpack(archive_path, unpacked):
+                result['unpacked_now'].append(arch)
+            result['unpacked'][arch] = unpacked
+
+    def _pin_hint(self, arch):
+        if arch == self.ALL_ARCHES:
+            return 'Set the role\'s checksum variable to the sha256 you verified'
+        return 'Set the role\'s checksums variable to {%s: "sha256:<hex>"}' % arch
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -140,11 +151,14 @@ class ActionModule(ActionBase):
         for key in ('cache_dir', 'source_dir'):
             if args.get(key):
                 args[key] = os.path.abspath(os.path.expanduser(to_text(args[key])))
+        for key, default in (('arch_independent', False), ('unpack', True), ('validate_certs', True)):
+            args[key] = boolean(args.get(key, default), strict=True)
 
-        result.update(downloaded=[], unpacked_now=[], sha256={}, unpacked={}, arch_by_host={})
+        result.update(downloaded=[], unpacked_now=[], sha256={}, archive={}, unpacked={}, arch_by_host={})
         try:
             for host, machine in sorted(args['hosts_arch'].items()):
-                result['arch_by_host'][host] = pnm.release_arch(machine, host)
+                result['arch_by_host'][host] = (self.ALL_ARCHES if args['arch_independent']
+                                                else pnm.release_arch(machine, host))
             for arch in sorted(set(result['arch_by_host'].values())):
                 self._resolve(args, arch, result)
         except pnm.ArtifactError as exc:

@@ -21,7 +21,9 @@ description:
     set, when none exists.
   - A downloaded archive that fails verification is deleted from the cache.
   - Unpacks each verified archive once into C(<cache_dir>/<name>/<version>/<arch>/unpacked-<sha256 prefix>),
-    atomically, refusing members that would land outside that directory.
+    atomically, refusing members that would land outside that directory (unless O(unpack) is false).
+  - An archive that serves every architecture (O(arch_independent)) has no C(<arch>) level in the layout, and its
+    results are keyed by V(all).
   - Only the controller's cache changes, so it runs in check mode too; the hosts are changed by the tasks that
     copy the unpacked files.
 options:
@@ -69,6 +71,16 @@ options:
     description: Each host's C(ansible_facts.architecture), by host name.
     type: dict
     required: true
+  arch_independent:
+    description: The same archive serves every architecture (a web client). Its layout is
+      C(<root>/<name>/<version>/<archive>), and O(checksums) and the results are keyed by V(all).
+    type: bool
+    default: false
+  unpack:
+    description: Whether to unpack the archive on the controller. When false, the caller unpacks RV(archive) where it
+      needs it (for example with M(ansible.builtin.unarchive) on the hosts).
+    type: bool
+    default: true
   source_dir:
     description: Offline artifact directory on the controller. Nothing is downloaded when set.
     type: path
@@ -85,16 +97,14 @@ options:
     default: true
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Changes only the controller's cache, which check mode needs to report the hosts' changes correctly.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   platform:
-    description: Target OS/families that can be operated against.
     support: N/A
-    platforms: posix
+extends_documentation_fragment:
+  - plugnmeet.deploy.attributes
 author:
   - plugnmeet.deploy maintainers (@plugnmeet-deploy)
 '''
@@ -124,6 +134,22 @@ EXAMPLES = r'''
     hosts_arch: {rec1: x86_64}
     cache_dir: ~/.cache/plugnmeet-deploy/artifacts
   run_once: true
+
+- name: Resolve the web client, one zip for every architecture, verified but not unpacked on the controller
+  plugnmeet.deploy.artifact:
+    name: plugnmeet-client
+    version: 2.4.0
+    archive: client.zip
+    url: https://github.com/mynaparrot/plugNmeet-client/releases/download/v{version}/{archive}
+    checksums_file: SHA256SUMS
+    upstream_checksums: false
+    release_metadata_url: https://api.github.com/repos/mynaparrot/plugNmeet-client/releases/tags/v{version}
+    arch_independent: true
+    unpack: false
+    hosts_arch: {main1: x86_64, main2: aarch64}
+    cache_dir: ~/.cache/plugnmeet-deploy/artifacts
+  run_once: true
+  register: client_artifact
 '''
 
 RETURN = r'''
@@ -132,8 +158,13 @@ arch_by_host:
   returned: success
   type: dict
   sample: {main1: amd64, rec1: arm64}
+archive:
+  description: Controller path of the verified archive, by architecture (V(all) with O(arch_independent)).
+  returned: success
+  type: dict
+  sample: {all: /root/.cache/plugnmeet-deploy/artifacts/plugnmeet-client/2.4.0/client.zip}
 unpacked:
-  description: Controller directory of the unpacked archive, by architecture.
+  description: Controller directory of the unpacked archive, by architecture (none when O(unpack) is false).
   returned: success
   type: dict
   sample: {amd64: /root/.cache/plugnmeet-deploy/artifacts/livekit-server/1.13.5/amd64/unpacked-0123456789abcdef}

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import hashlib
 import json
 import os
 import subprocess
@@ -28,6 +29,8 @@ from .conftest import COLLECTIONS_ROOT, REPO_ROOT, _ansible_playbook, _clean_env
 
 PLAYBOOK = os.path.join(REPO_ROOT, 'playbooks', 'preflight.yml')
 DIGEST = 'sha256:' + '0' * 64
+# The offline client.zip every case finds (an empty zip).
+EMPTY_ZIP = b'PK\x05\x06' + b'\x00' * 18
 
 # name -> (groups, facts); facts: address, Debian major release, architecture, vCPUs, memory in MiB.
 HOSTS_BY_PHASE = {
@@ -202,10 +205,9 @@ CASES = {
     'port not a number': (1, [set_all(redis_port='six')], 'redis_port'),
     'webhook not a url': (1, [set_all(livekit_webhook_urls=['plugnmeet:8080/webhook'])],
                           'must be an http(s) URL'),
-    # Online from upstream the release API's digest verifies client.zip; a mirror has no such metadata.
-    'web client from a mirror without its sha256': (
-        1, [set_all(plugnmeet_artifacts_dir='', plugnmeet_artifacts_mirror_url='http://127.0.0.1:9/mirror')],
-        'so with a mirror set plugnmeet_server_client_sha256 to the sha256 you verified'),
+    'web client offline copy that is not the pinned one': (
+        1, [set_all(plugnmeet_server_client_sha256='0' * 64)], 'has sha256 ' + hashlib.sha256(EMPTY_ZIP).hexdigest()
+        + ', not ' + '0' * 64),
 }
 
 
@@ -217,7 +219,7 @@ def write_case(directory, phase, changes, template):
         change(document, facts, files)
     artifacts = directory / 'artifacts'
     (artifacts / 'plugnmeet-client' / '2.4.0').mkdir(parents=True)
-    (artifacts / 'plugnmeet-client' / '2.4.0' / 'client.zip').write_bytes(b'PK\x05\x06' + b'\x00' * 18)
+    (artifacts / 'plugnmeet-client' / '2.4.0' / 'client.zip').write_bytes(EMPTY_ZIP)
     secrets = directory / 'plugnmeet-secrets.yml'
     if 'secrets' in files:
         text, mode = files['secrets']

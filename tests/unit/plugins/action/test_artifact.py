@@ -513,3 +513,54 @@ def test_argument_errors(run_playbook, tmp_path):
     assert_failed(run['both'], 'set plugnmeet_artifacts_dir or plugnmeet_artifacts_mirror_url, not both')
     assert_failed(run['unknown'], 'bogus_option')
     assert not os.path.exists(cache)
+
+
+# --- one archive for every architecture (the web client) ---------------------------------------------------------
+
+def test_arch_independent_archive_verified_from_each_source_and_not_unpacked(run_playbook, releases, tmp_path,
+                                                                             http_server):
+    """One zip for every host's architecture, under <name>/<version>/ without an architecture level: offline and from
+    a mirror it is verified against the SHA256SUMS beside it, from upstream against the release API's digest; a
+    wrong file is refused; nothing is unpacked on the controller, the archive's path comes back under `all`."""
+    data, sha = releases.data[('zip', 'amd64')], releases.sha('zip', 'amd64')
+    hosts = {'web1': 'x86_64', 'web2': 'aarch64', 'web3': 'riscv64'}  # no release needed for any architecture
+    for root in (tmp_path / 'offline', tmp_path / 'served' / 'mirror'):
+        (root / 'demo-web' / '3.1.0').mkdir(parents=True)
+        (root / 'demo-web' / '3.1.0' / 'client.zip').write_bytes(data)
+        (root / 'demo-web' / '3.1.0' / 'SHA256SUMS').write_text('%s  client.zip\n' % sha)
+    api = os.path.join(http_server.root, 'api', 'releases')
+    os.makedirs(api)
+    with open(os.path.join(api, 'v3.1.0'), 'w') as handle:
+        json.dump({'assets': [{'name': 'client.zip', 'digest': 'sha256:' + sha}]}, handle)
+    os.makedirs(os.path.join(http_server.root, 'dl'))
+    with open(os.path.join(http_server.root, 'dl', 'client.zip'), 'wb') as handle:
+        handle.write(data)
+    os.symlink(str(tmp_path / 'served' / 'mirror'), os.path.join(http_server.root, 'mirror'))
+    common = dict(name='demo-web', version='3.1.0', archive='client.zip', checksums_file='SHA256SUMS',
+                  arch_independent=True, unpack=False,
+                  hosts_arch=hosts, upstream_checksums=False,
+                  release_metadata_url=http_server.url + '/api/releases/v{version}')
+
+    def task(task_name, cache, **args):
+        return {'name': task_name, 'ignore_errors': True,
+                'plugnmeet.deploy.artifact': dict(common, cache_dir=str(tmp_path / cache), **args)}
+
+    run = run_playbook([
+        task('offline', 'c1', url=UNREACHABLE, source_dir=str(tmp_path / 'offline')),
+        task('mirror', 'c2', url=UNREACHABLE, mirror_url=http_server.url + '/mirror/'),
+        task('upstream', 'c3', url=http_server.url + '/dl/{archive}'),
+        task('pinned wrong', 'c4', url=http_server.url + '/dl/{archive}', checksums={'all': WRONG_SHA}),
+    ])
+    assert run.rc == 0, run.describe()
+    for name, cache in (('offline', None), ('mirror', 'c2'), ('upstream', 'c3')):
+        result = run[name]
+        assert_ok(result)
+        assert result['arch_by_host'] == dict.fromkeys(hosts, 'all')
+        assert result['sha256'] == {'all': sha} and result['unpacked'] == {} and result['unpacked_now'] == []
+        expected = (tmp_path / 'offline' if cache is None else tmp_path / cache) / 'demo-web' / '3.1.0' / 'client.zip'
+        assert result['archive'] == {'all': str(expected)}
+    assert run['mirror']['downloaded'] == [http_server.url + '/mirror/demo-web/3.1.0/client.zip',
+                                           http_server.url + '/mirror/demo-web/3.1.0/SHA256SUMS']
+    assert run['upstream']['downloaded'] == [http_server.url + '/dl/client.zip', http_server.url + '/api/releases/v3.1.0']
+    assert_failed(run['pinned wrong'], 'checksum mismatch', 'pinned checksum')
+    assert not (tmp_path / 'c4' / 'demo-web' / '3.1.0' / 'client.zip').exists()
