@@ -118,16 +118,15 @@ def measure(recorders, workdir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--recorders", type=int, nargs="+", default=[1, 2, 4], help="recorder host counts")
-    parser.add_argument("--keep", action="store_true", help="leave the last lab up (tools/lab/down.yml removes it)")
     args = parser.parse_args()
     os.environ.setdefault("ANSIBLE_CONFIG", os.path.join(ROOT, "ansible.cfg"))
     rows = []
     for count in args.recorders:
         with tempfile.TemporaryDirectory(prefix="pnm-deploy-bench-") as workdir:
             row = measure(count, workdir)
-            if not args.keep or count != args.recorders[-1]:
-                playbook(os.path.join(workdir, "hosts.yml"), "tools/lab/down.yml",
-                         log=os.path.join(workdir, "logs", "down-after.log"))
+            # The inventory directory (the lab's secrets and CA) goes with the temporary directory: so does the lab.
+            playbook(os.path.join(workdir, "hosts.yml"), "tools/lab/down.yml",
+                     log=os.path.join(workdir, "logs", "down-after.log"))
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(f"\n{'recorders':>9} {'converge s':>10} {'tasks':>6} {'re-run s':>8} {'tasks':>6} {'changed':>7} "
