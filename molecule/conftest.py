@@ -4,6 +4,7 @@ import glob
 import os
 import re
 import shutil
+import ssl
 import subprocess
 
 import pytest
@@ -29,6 +30,16 @@ def ephemeral_dir():
 @pytest.fixture(scope="session")
 def secrets_path():
     return os.path.join(ephemeral_dir(), "plugnmeet-secrets.yml")
+
+
+@pytest.fixture(scope="session")
+def nats_tls():
+    return nats_tls_context()
+
+
+def nats_tls_context():
+    """What a NATS client needs to reach the nats role's client port: TLS checked against the deployment's CA."""
+    return ssl.create_default_context(cafile=os.path.join(ephemeral_dir(), "plugnmeet-ca.crt"))
 
 
 @pytest.fixture(scope="session")

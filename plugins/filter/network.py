@@ -51,8 +51,13 @@ def address_in(address, networks):
     return network.address_in(address, networks)
 
 
+def subject_alt_names(names):
+    return network.subject_alt_names(names)
+
+
 class FilterModule(object):
 
     def filters(self):
         return dict((f.__name__, _wrap(f)) for f in (
-            private_address, public_address, group_addresses, host_port, route_urls, split_families, address_in))
+            private_address, public_address, group_addresses, host_port, route_urls, split_families, address_in,
+            subject_alt_names))

@@ -3,6 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A minimal NATS client for modules: connect with an nkey, request/reply, JetStream message get.
 
+A server that requires TLS (the nats role's client port) gets it: the certificate is checked against `ca_file`, or
+the system store (where the deployment's CA is trusted), and the host name or address of the URL.
+
 Just enough protocol (INFO, CONNECT, PING/PONG, SUB, PUB, MSG/HMSG) to read a KV bucket on a host where no NATS
 client library is installed. Needs `cryptography` (Debian: python3-cryptography) for the nkey signature.
 """
@@ -15,6 +18,7 @@ import base64
 import json
 import os
 import socket
+import ssl
 import time
 
 from ansible_collections.plugnmeet.deploy.plugins.module_utils import nkeys
@@ -39,9 +43,10 @@ def parse_url(url):
 
 class Client(object):
 
-    def __init__(self, url, seed=None, timeout=5.0):
+    def __init__(self, url, seed=None, timeout=5.0, ca_file=None):
         self.url = url
         self.seed = seed
+        self.ca_file = ca_file
         self.timeout = timeout
         self.sock = None
         self.buffer = b''
@@ -89,6 +94,8 @@ class Client(object):
         if not line.startswith('INFO '):
             raise NatsError('%s is not a NATS server (got %r)' % (self.url, line[:40]))
         info = json.loads(line[5:])
+        if info.get('tls_required'):
+            self._start_tls(host)
         options = {'verbose': False, 'pedantic': False, 'lang': 'python-pnmdeploy', 'version': '1',
                    'protocol': 1, 'headers': True, 'no_responders': True}
         if self.seed:
@@ -110,6 +117,13 @@ class Client(object):
                 self._send(b'PONG\r\n')
         self._send(('SUB %s.* 1\r\n' % self.inbox).encode('ascii'))
         return info
+
+    def _start_tls(self, host):
+        try:
+            context = ssl.create_default_context(cafile=self.ca_file)
+            self.sock = context.wrap_socket(self.sock, server_hostname=host)
+        except (OSError, ssl.SSLError, socket.error) as exc:
+            raise NatsError('TLS with %s failed: %s' % (self.url, exc))
 
     def request(self, subject, payload=b''):
         """Send a request and return (headers text, payload bytes) of the reply."""

@@ -132,6 +132,22 @@ def route_urls(addresses, port, scheme='nats-route', exclude=None):
     return ['%s://%s' % (scheme, host_port(a, port)) for a in addresses if str(parse_address(a)) not in excluded]
 
 
+def subject_alt_names(names):
+    """A certificate's subject alternative names: IP:<address> for addresses, DNS:<name> for the rest; entries
+    already written as IP:/DNS: are kept; order kept, duplicates dropped."""
+    result = []
+    for value in names:
+        text = str(value).strip()
+        if not text.startswith(('IP:', 'DNS:')):
+            try:
+                text = 'IP:%s' % parse_address(text.strip('[]'))
+            except NetworkError:
+                text = 'DNS:%s' % text
+        if text not in result:
+            result.append(text)
+    return result
+
+
 def address_in(address, networks):
     """Whether an address lies in any of the given addresses or CIDR networks (an allowlist)."""
     ip = parse_address(address)

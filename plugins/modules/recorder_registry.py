@@ -30,6 +30,10 @@ options:
     description: NATS URL, for example C(nats://10.0.0.5:4222).
     type: str
     required: true
+  ca_file:
+    description: CA certificate file to check the NATS server's TLS certificate with; by default the host's system
+      store (where the roles put the deployment's CA).
+    type: path
   user_seed:
     description: The nkey seed of the NATS user (plugnmeet-server's, C(nats_info.nkey)).
     type: str
@@ -180,6 +184,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             nats_url=dict(type='str', required=True),
+            ca_file=dict(type='path'),
             user_seed=dict(type='str', required=True, no_log=True),
             bucket=dict(type='str', default='pnm-recorderInfo'),
             recorder_ids=dict(type='list', elements='str', required=True),
@@ -200,7 +205,7 @@ def main():
         module.fail_json(msg='wait_for and wait_for_idle name ids that are not in recorder_ids: %s' % ', '.join(missing))
 
     deadline = time.time() + params['timeout']
-    client = nats_client.Client(params['nats_url'], params['user_seed'])
+    client = nats_client.Client(params['nats_url'], params['user_seed'], ca_file=params['ca_file'])
     try:
         client.connect()
         while True:

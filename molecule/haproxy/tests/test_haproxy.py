@@ -138,7 +138,7 @@ def test_certificate_is_for_the_domain_and_from_the_lab_ca(lb_address, ca_file):
             cert = sock.getpeercert()
             version = sock.version()
     assert ("DNS", DOMAIN) in cert["subjectAltName"]
-    assert dict(item[0] for item in cert["issuer"])["commonName"] == "plugnmeet.deploy lab CA"
+    assert dict(item[0] for item in cert["issuer"])["commonName"] == "plugnmeet.deploy CA"
     assert version in ("TLSv1.2", "TLSv1.3")
     # A client that does not trust the lab CA refuses the certificate.
     with socket.create_connection((lb_address, 443), timeout=10) as raw:

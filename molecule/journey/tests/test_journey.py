@@ -349,6 +349,12 @@ def test_phase3_grows_the_deployment_and_keeps_its_data():
         missing = set(streams_before) - set(now)
         assert not missing, f"streams missing on {host}: {missing}"
         assert all(now[name]["config"]["num_replicas"] == 3 for name in streams_before), now
+        # Clients and routes over TLS; a route must show a certificate from the deployment's CA.
+        varz = json.loads(meeting.docker_exec(host, "curl -sf http://127.0.0.1:8223/varz"))
+        assert varz.get("tls_required") and varz["cluster"].get("tls_required") and varz["cluster"].get("tls_verify"), \
+            varz
+        routez = json.loads(meeting.docker_exec(host, "curl -sf http://127.0.0.1:8223/routez"))
+        assert routez["num_routes"] >= 2, routez
     assert meeting.docker_exec(MAIN, "ls -d /var/lib/nats/jetstream.standalone-*").strip()
 
 

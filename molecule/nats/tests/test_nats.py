@@ -3,6 +3,9 @@
 import asyncio
 import json
 import os
+import re
+import socket
+import ssl
 import stat
 
 import nats
@@ -69,12 +72,13 @@ def _run(coro):
     return asyncio.new_event_loop().run_until_complete(coro)
 
 
-def test_server_user_can_create_a_stream(host, secrets):
+def test_server_user_can_create_a_stream(host, secrets, nats_tls):
     address = lab_address(host)
 
     async def scenario():
         nc = await nats.connect(
             servers=[f"nats://{address}:4222"],
+            tls=nats_tls,
             nkeys_seed_str=secrets["nats_server_user_seed"],
             allow_reconnect=False,
             connect_timeout=5,
@@ -92,13 +96,14 @@ def test_server_user_can_create_a_stream(host, secrets):
     assert _run(scenario()) == ("MOLECULE", 1)
 
 
-def test_unauthenticated_client_is_refused(host):
+def test_unauthenticated_client_is_refused(host, nats_tls):
     """Without credentials the server asks the auth callout; with no plugnmeet-server answering, it refuses."""
     address = lab_address(host)
 
     async def scenario():
         nc = await nats.connect(
-            servers=[f"nats://{address}:4222"], allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=10
+            servers=[f"nats://{address}:4222"], tls=nats_tls, allow_reconnect=False, max_reconnect_attempts=0,
+            connect_timeout=10
         )
         try:
             await nc.flush(timeout=10)
@@ -107,10 +112,37 @@ def test_unauthenticated_client_is_refused(host):
             flushed = False
         return flushed, nc.is_closed, str(nc.last_error)
 
+    since = host.check_output("date +%s")
     flushed, closed, error = _run(scenario())
     assert not flushed
     assert closed
-    assert "authorization" in error.lower()
+    # Over TLS the client may see the server hang up before it reads the reason; the server's log has it.
+    journal = host.check_output(f"journalctl -u nats --since @{since} --no-pager -o cat")
+    assert "authorization" in error.lower() or re.search("authentication error|authorization violation", journal,
+                                                         re.I), (error, journal[-2000:])
+
+
+def test_client_port_requires_tls_with_the_deployments_ca(host, secrets, nats_tls):
+    """A client that does not trust the deployment's CA (this controller's system store) is refused before it can
+    authenticate; the server's certificate names its private address and is signed by that CA."""
+    address = lab_address(host)
+    varz = json.loads(host.check_output("curl -sf http://127.0.0.1:8223/varz"))
+    assert varz["tls_required"] and not varz.get("tls_verify")  # clients prove who they are with nkeys, not certificates
+
+    async def scenario():
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await nats.connect(servers=[f"nats://{address}:4222"], nkeys_seed_str=secrets["nats_server_user_seed"],
+                               allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=5)
+
+    _run(scenario())
+    with socket.create_connection((address, 4222), timeout=5) as raw:
+        raw.recv(4096)  # INFO, in clear text, then the server expects the TLS handshake
+        with nats_tls.wrap_socket(raw, server_hostname=address) as tls:
+            cert = tls.getpeercert()
+    assert dict(item[0] for item in cert["issuer"])["commonName"] == "plugnmeet.deploy CA"
+    assert ("IP Address", address) in cert["subjectAltName"]
+    key = host.file("/etc/nats/nats.key")
+    assert (key.user, key.group, key.mode) == ("root", "nats", 0o640)
 
 
 def test_check_diff_shows_changes_but_never_a_secret(host, secrets):

@@ -19,7 +19,7 @@ import pytest
 import requests
 import yaml
 from nats.errors import Error as NatsError
-from conftest import assert_no_secret_in, instances, lab_address, run_check_diff
+from conftest import assert_no_secret_in, instances, lab_address, nats_tls_context, run_check_diff
 
 CONFIG = "/etc/plugnmeet/config.yaml"
 UNIT = "/etc/systemd/system/plugnmeet-server.service"
@@ -51,6 +51,7 @@ def _token(secrets, secret=None, **claims):
 async def _connect(host, **options):
     return await nats.connect(
         servers=[f"nats://{lab_address(host)}:4222"],
+        tls=nats_tls_context(),
         allow_reconnect=False,
         max_reconnect_attempts=0,
         connect_timeout=10,

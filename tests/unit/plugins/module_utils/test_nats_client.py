@@ -41,19 +41,9 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope='module')
-def server(tmp_path_factory):
-    binary = _nats_server_binary(tmp_path_factory)
-    work = tmp_path_factory.mktemp('nats')
-    seed = nkeys.generate_seed('user')
-    port = _free_port()
+def _start(binary, config_text, work, port):
     config = work / 'nats.conf'
-    config.write_text('''
-host: 127.0.0.1
-port: %d
-jetstream { store_dir: "%s" }
-accounts { PNM: { jetstream: enabled, users: [ {nkey: "%s"} ] } }
-''' % (port, work / 'js', nkeys.public_key(seed)))
+    config.write_text(config_text)
     process = subprocess.Popen([binary, '-c', str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _attempt in range(50):
         try:
@@ -61,9 +51,92 @@ accounts { PNM: { jetstream: enabled, users: [ {nkey: "%s"} ] } }
             break
         except OSError:
             time.sleep(0.1)
+    return process
+
+
+@pytest.fixture(scope='module')
+def server(tmp_path_factory):
+    binary = _nats_server_binary(tmp_path_factory)
+    work = tmp_path_factory.mktemp('nats')
+    seed = nkeys.generate_seed('user')
+    port = _free_port()
+    process = _start(binary, '''
+host: 127.0.0.1
+port: %d
+jetstream { store_dir: "%s" }
+accounts { PNM: { jetstream: enabled, users: [ {nkey: "%s"} ] } }
+''' % (port, work / 'js', nkeys.public_key(seed)), work, port)
     yield {'url': 'nats://127.0.0.1:%d' % port, 'seed': seed}
     process.terminate()
     process.wait(10)
+
+
+def _write_ca_and_certificate(work):
+    """A CA and a server certificate for 127.0.0.1 signed by it, as the common role's certificate entry point
+    makes them."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, u'test CA')])
+    ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+               .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+               .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+               .sign(ca_key, hashes.SHA256()))
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, u'nats')]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(2).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(u'127.0.0.1'))]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    files = {'ca': work / 'ca.crt', 'cert': work / 'nats.crt', 'key': work / 'nats.key'}
+    files['ca'].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    files['cert'].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files['key'].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    return files
+
+
+@pytest.fixture(scope='module')
+def tls_server(tmp_path_factory):
+    """A server whose client port requires TLS, as the nats role configures it."""
+    binary = _nats_server_binary(tmp_path_factory)
+    work = tmp_path_factory.mktemp('nats-tls')
+    files = _write_ca_and_certificate(work)
+    seed = nkeys.generate_seed('user')
+    port = _free_port()
+    process = _start(binary, '''
+host: 127.0.0.1
+port: %d
+tls { cert_file: "%s", key_file: "%s" }
+accounts { PNM: { users: [ {nkey: "%s"} ] } }
+''' % (port, files['cert'], files['key'], nkeys.public_key(seed)), work, port)
+    yield {'url': 'nats://127.0.0.1:%d' % port, 'seed': seed, 'ca_file': str(files['ca'])}
+    process.terminate()
+    process.wait(10)
+
+
+def test_tls_server_checked_against_the_ca_file(tls_server):
+    client = nats_client.Client(tls_server['url'], tls_server['seed'], ca_file=tls_server['ca_file'])
+    try:
+        assert client.connect()['tls_required']
+        with pytest.raises(nats_client.NatsError, match='no responders'):
+            client.request('$JS.API.INFO')
+    finally:
+        client.close()
+
+
+def test_tls_server_whose_ca_is_not_trusted_is_refused(tls_server):
+    client = nats_client.Client(tls_server['url'], tls_server['seed'])
+    with pytest.raises(nats_client.NatsError, match='TLS with .* failed.*CERTIFICATE_VERIFY_FAILED'):
+        client.connect()
+    client.close()
 
 
 def _publish_like_a_recorder(server, recorder_id, max_limit, ping_ms):

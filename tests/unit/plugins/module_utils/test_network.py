@@ -52,6 +52,12 @@ def test_host_port_and_routes():
                                                                                  'ipv6': ['fd00::1']}
 
 
+def test_subject_alt_names_tell_addresses_from_names():
+    assert network.subject_alt_names(['10.0.0.5', 'fd00::5', '[fd00::6]', 'node1', 'DNS:nats.example', '10.0.0.5',
+                                      'IP:127.0.0.1']) == [
+        'IP:10.0.0.5', 'IP:fd00::5', 'IP:fd00::6', 'DNS:node1', 'DNS:nats.example', 'IP:127.0.0.1']
+
+
 def test_split_families_names_the_setting_of_a_bad_entry():
     with pytest.raises(network.NetworkError, match="base_firewall_ssh_sources: 'admins' is not an IP address"):
         network.split_families(['10.0.0.0/8', 'admins'], what='base_firewall_ssh_sources')
