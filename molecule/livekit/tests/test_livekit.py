@@ -278,7 +278,7 @@ def test_invalid_setting_is_refused_before_it_is_put_in_place(host, secrets):
 
 def test_config_change_restarts_livekit(host):
     """LiveKit has no reload: a changed setting restarts it (the idempotence step shows nothing else does).
-    Runs last: it leaves the host with debug logging."""
+    It leaves the host with debug logging."""
     main_pid = _main_pid(host)
     code, output = _converge({"livekit_log_level": "debug"})
     assert code == 0, output[-3000:]
@@ -287,3 +287,22 @@ def test_config_change_restarts_livekit(host):
     assert _main_pid(host) != main_pid
     with urllib.request.urlopen(_url(host) + "/", timeout=5) as response:
         assert response.read() == b"OK"
+
+
+def test_a_restart_lost_with_an_interrupted_run_is_made_up(host):
+    """A run that put a new livekit.yaml in place and stopped before its handler ran: the next run finds the file as
+    it should be, and restarts LiveKit all the same, since it started before the file changed; the run after that
+    restarts nothing. Runs after the debug change above, with the same settings."""
+    main_pid = _main_pid(host)
+    host.run_expect([0], f"cp -p {CONFIG} {CONFIG}.new && mv {CONFIG}.new {CONFIG}")  # what the template task does
+    code, output = _converge({"livekit_log_level": "debug"})
+    assert code == 0, output[-3000:]
+    assert not re.search(r"^changed: \[", _task_result(output, "Write livekit.yaml"), re.MULTILINE)
+    assert re.search(r"^changed: \[", _task_result(output, "stopped before restarting it"), re.MULTILINE)
+    assert "RUNNING HANDLER [plugnmeet.deploy.livekit : Restart livekit]" in output
+    restarted_pid = _main_pid(host)
+    assert restarted_pid != main_pid
+    code, output = _converge({"livekit_log_level": "debug"})
+    assert code == 0, output[-3000:]
+    assert "RUNNING HANDLER [plugnmeet.deploy.livekit : Restart livekit]" not in output
+    assert _main_pid(host) == restarted_pid
