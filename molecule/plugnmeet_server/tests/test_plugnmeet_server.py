@@ -178,6 +178,7 @@ def test_config_holds_every_section_and_the_deployment_secrets(host, secrets):
     }
     assert config["redis_info"]["host"] == f"{address}:6379"
     assert config["redis_info"]["password"] == secrets["redis_password"]
+    assert config["redis_info"]["use_tls"] is True  # the redis role's default, followed
     database = config["database_info"]
     assert (database["driver_name"], database["host"], database["port"]) == ("mysql", address, 3306)
     assert (database["username"], database["db"], database["prefix"]) == ("plugnmeet", "plugnmeet", "pnm_")

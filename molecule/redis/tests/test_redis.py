@@ -1,18 +1,25 @@
 """The Redis role: a real Redis plugnmeet-server can use, on the private address and loopback only, with a password,
 maxmemory sized from facts, the dangerous commands disabled and Debian's hardened unit intact."""
 
+import os
 import socket
+import ssl
 
 import pytest
 import redis
-from conftest import assert_no_secret_in, instances, lab_address, run_check_diff
+from conftest import assert_no_secret_in, ephemeral_dir, instances, lab_address, run_check_diff
 
 CONFIG = "/etc/redis/plugnmeet.conf"
 AUTH = "/etc/redis/plugnmeet-auth.conf"
 
 
-def _client(host, secrets, **kwargs):
-    return redis.Redis(host=lab_address(host), port=6379, password=secrets["redis_password"], socket_timeout=5,
+CA = os.path.join(ephemeral_dir(), "plugnmeet-ca.crt")
+
+
+def _client(host, secrets=None, password=None, **kwargs):
+    """A client over TLS, checking the certificate against the deployment's CA, as plugnmeet-server and LiveKit do."""
+    return redis.Redis(host=lab_address(host), port=6379, ssl=True, ssl_ca_certs=CA,
+                       password=password or (secrets or {}).get("redis_password"), socket_timeout=5,
                        decode_responses=True, **kwargs)
 
 
@@ -39,17 +46,35 @@ def test_listens_on_private_address_and_loopback_only(host):
 
 
 def test_unauthenticated_ping_gets_noauth(host):
-    with socket.create_connection((lab_address(host), 6379), timeout=5) as conn:
-        conn.sendall(b"PING\r\n")
-        reply = conn.recv(256)
+    context = ssl.create_default_context(cafile=CA)
+    with socket.create_connection((lab_address(host), 6379), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname=lab_address(host)) as conn:
+            conn.sendall(b"PING\r\n")
+            reply = conn.recv(256)
     assert reply.startswith(b"-NOAUTH"), reply
     with pytest.raises(redis.exceptions.AuthenticationError):
-        redis.Redis(host=lab_address(host), port=6379, socket_timeout=5).ping()
+        _client(host).ping()
 
 
 def test_wrong_password_refused(host):
     with pytest.raises(redis.exceptions.AuthenticationError):
-        redis.Redis(host=lab_address(host), port=6379, password="not-the-password", socket_timeout=5).ping()
+        _client(host, password="not-the-password").ping()
+
+
+def test_tls_only_with_a_certificate_from_the_deployments_ca(host, secrets):
+    """No clear-text port; a client that does not trust the deployment's CA (this controller's store) is refused."""
+    with socket.create_connection((lab_address(host), 6379), timeout=5) as conn:
+        conn.sendall(b"PING\r\n")
+        try:
+            reply = conn.recv(256)
+        except ConnectionResetError:
+            reply = b""
+    assert not reply.startswith(b"+PONG"), reply  # a TLS server: no answer in clear text
+    with pytest.raises(redis.exceptions.ConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
+        redis.Redis(host=lab_address(host), port=6379, ssl=True, password=secrets["redis_password"],
+                    socket_timeout=5).ping()
+    key = host.file("/etc/redis/redis.key")
+    assert (key.user, key.group, key.mode) == ("root", "redis", 0o640)
 
 
 def test_with_the_password_plugnmeets_commands_work(host, secrets):
