@@ -135,6 +135,7 @@ def route_urls(addresses, port, scheme='nats-route', exclude=None):
 def subject_alt_names(names):
     """A certificate's subject alternative names: IP:<address> for addresses, DNS:<name> for the rest; entries
     already written as IP:/DNS: are kept; order kept, duplicates dropped."""
+    _require()  # without netaddr every address would pass for a DNS name
     result = []
     for value in names:
         text = str(value).strip()

@@ -58,6 +58,12 @@ def test_subject_alt_names_tell_addresses_from_names():
         'IP:10.0.0.5', 'IP:fd00::5', 'IP:fd00::6', 'DNS:node1', 'DNS:nats.example', 'IP:127.0.0.1']
 
 
+def test_subject_alt_names_need_netaddr_rather_than_calling_addresses_names(monkeypatch):
+    monkeypatch.setattr(network, 'HAS_NETADDR', False)
+    with pytest.raises(network.NetworkError, match='netaddr is required'):
+        network.subject_alt_names(['10.0.0.5'])
+
+
 def test_split_families_names_the_setting_of_a_bad_entry():
     with pytest.raises(network.NetworkError, match="base_firewall_ssh_sources: 'admins' is not an IP address"):
         network.split_families(['10.0.0.0/8', 'admins'], what='base_firewall_ssh_sources')
