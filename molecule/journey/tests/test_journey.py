@@ -2,8 +2,9 @@
 
 Every stage runs the collection's playbook as a user runs it (ansible-playbook phaseN-*.yml -i <inventory>), with
 the stage's inventory from ../inventory/, and is then checked: a second run changes nothing (in phase 3 beside a
-`--check --diff` that reports no change and prints no secret), and the deployment records a real meeting (tools/lab/meeting.py: the real
-web client in a participant's browser, the real server, a recorder host, the file on the shared storage).
+`--check --diff` that reports no change and prints no secret), and the deployment records a real meeting
+(tools/lab/meeting.py: the real web client in a participant's browser, the real server, a recorder host, the file on
+the shared storage).
 The tests run in order and stop at the first failure (verifier option -x); each writes its playbook output to
 journey-<step>.log in the scenario's ephemeral directory, and the stage times to journey-times.json.
 """
