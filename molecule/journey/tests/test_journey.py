@@ -234,11 +234,6 @@ def test_phase1_while_the_all_in_one_records():
         assert meeting.docker("exec", MAIN, "test", "-e", path, check=False).returncode != 0, path
 
 
-def test_phase1_changes_nothing_when_run_again():
-    # --check --diff once, in phase 3: the same roles on every host of this one and two more (one run fewer here).
-    assert_changes_nothing("1-phase1", "phase1", "phase1-split-recorder.yml", check_diff=False)
-
-
 def test_phase1_records_a_meeting_on_a_new_recorder():
     record_and_check(deployment([REC1, REC2]), "phase1", [REC1, REC2])
 
