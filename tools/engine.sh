@@ -24,8 +24,9 @@ start_dockerd() {
 
 main() {
   mkdir -p "${PNM_CACHE_DIR}"
-  # zip packs the artifacts like upstream's releases; ffmpeg runs the recorder capacity module's real encode test.
-  apt_install docker.io mmdebstrap rsync zip ffmpeg
+  # zip packs the artifacts like upstream's releases; ffmpeg runs the recorder capacity module's real encode test;
+  # Ansible reaches the lab hosts with ssh (tools/lab/ssh_config).
+  apt_install docker.io mmdebstrap rsync zip ffmpeg openssh-client
   # The docker CLI may come from elsewhere on PATH; any client that negotiates the API version works.
   command -v docker >/dev/null || die "no docker client on PATH after installing docker.io"
   start_dockerd
