@@ -9,7 +9,7 @@ IMAGE_REPO="pnm-lab"
 # What every lab host has before any role runs: systemd as PID 1 and what Ansible needs to manage it.
 BASE_PACKAGES="systemd,systemd-sysv,dbus,python3,python3-apt,sudo,iproute2,procps,ca-certificates,curl,gnupg"
 # What a managed host adds: sshd, which Ansible reaches through `docker exec HOST nc 127.0.0.1 22` (one docker exec per
-# connection instead of one per task: about a third less CPU per task, docs/testing.md). The host keys made when the
+# connection instead of one per task: a sixth less CPU for a trivial task, docs/testing.md). The host keys made when the
 # image is built are the same on every host of an image: these are throwaway lab hosts, reached without host key checks.
 MANAGED_PACKAGES="openssh-server,netcat-openbsd"
 
