@@ -29,6 +29,8 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 LAB = os.path.join(ROOT, "inventories", "lab")
+sys.path.insert(0, os.path.join(ROOT, "tools", "lab"))
+from play_recap import play_recap  # noqa: E402  (shared with the journey)
 LAB_NAME = "deploy-bench"
 GROUPS_ON_MAIN = ["plugnmeet_servers", "livekit_servers", "nats_servers", "databases", "redis_servers",
                   "loadbalancers"]
@@ -77,15 +79,8 @@ def playbook(inventory, *args, log):
     seconds = round(time.monotonic() - started)
     if proc.returncode:
         raise SystemExit(f"{' '.join(args)} failed (rc={proc.returncode}); see {log}")
-    recap, seen = {}, False
     with open(log) as handle:
-        for line in handle:
-            if line.startswith("PLAY RECAP"):
-                seen = True
-            elif seen and " : " in line and "ok=" in line:
-                host, counts = line.split(" : ", 1)
-                recap[host.strip()] = {k: int(v) for k, v in (item.split("=") for item in counts.split())}
-    return seconds, recap
+        return seconds, play_recap(handle)
 
 
 def tasks_done(recap):
