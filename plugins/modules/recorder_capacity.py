@@ -63,6 +63,11 @@ options:
     description: Seconds of video the benchmark encodes, 3 to 120.
     type: int
     default: 10
+  measured:
+    description:
+      - The RV(benchmark) of an earlier run on this host, kept by the caller; the model sizes with it as with a
+        benchmark run now. Ignored when O(benchmark=true).
+    type: dict
   memory_mb:
     description: Memory in MiB to size for instead of what the host shows (for example when a container's limit is
       enforced outside the cgroup the module can see).
@@ -194,8 +199,8 @@ tools:
       type: dict
       sample: {path: /usr/bin/chromium, version: 139.0.7258.154}
 benchmark:
-  description: The encode benchmark's measurements; V(null) when O(benchmark=false). Pass it to the filters'
-    C(measured).
+  description: The encode benchmark's measurements; V(null) when O(benchmark=false). Keep it and pass it to a later
+    run's O(measured), or to the filters' C(measured).
   returned: success
   type: dict
   contains:
@@ -647,6 +652,7 @@ def run_module(root='/', getaffinity=None, machine=None):
             )),
             benchmark=dict(type='bool', default=False),
             benchmark_seconds=dict(type='int', default=10),
+            measured=dict(type='dict'),
             memory_mb=dict(type='float'),
             chrome_path=dict(type='path'),
         ),
@@ -666,6 +672,7 @@ def run_module(root='/', getaffinity=None, machine=None):
 
     ffmpeg = ffmpeg_info(module.run_command, module.get_bin_path('ffmpeg'))
     measured = None
+    kept = None if params['benchmark'] else params['measured']
     if params['benchmark']:
         if ffmpeg is None:
             module.fail_json(msg='benchmark=true needs ffmpeg on the host (install the package ffmpeg first)',
@@ -683,7 +690,7 @@ def run_module(root='/', getaffinity=None, machine=None):
         capacity = sizing.recommend(
             {'vcpus': host['effective_vcpus'], 'memory_mb': host['effective_memory_mb'],
              'architecture': host['architecture']},
-            profile=profile_in, measured=measured)
+            profile=profile_in, measured=measured or kept)
     except sizing.SizingError as exc:
         module.fail_json(msg=to_native(exc), host=host)
 

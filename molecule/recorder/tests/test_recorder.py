@@ -319,6 +319,19 @@ def test_service_runs_as_recorder(lab):
     assert (config.user, config.group, config.mode) == ("root", "recorder", 0o640)
 
 
+def test_sizing_is_kept_as_a_local_fact(lab):
+    """The max_limit in the config and the model's answer it came from are kept as ansible_local.plugnmeet_recorder,
+    which later runs (the report, phase 2's before/after) read."""
+    rec = lab[REC]
+    fact = rec.file("/etc/ansible/facts.d/plugnmeet_recorder.fact")
+    assert (fact.user, fact.group, fact.mode) == ("root", "root", 0o644)
+    kept = rec.ansible("ansible.builtin.setup", "filter=ansible_local")["ansible_facts"]["ansible_local"]
+    kept = kept["plugnmeet_recorder"]
+    max_limit = yaml.safe_load(rec.file(CONFIG).content_string)["recorder"]["max_limit"]
+    assert kept["max_limit"] == max_limit == kept["capacity"]["max_limit"], kept
+    assert kept["capacity"]["bound_by"] in ("cpu", "memory", "cap") and kept["capacity"]["reason"], kept
+
+
 def test_restart_waits_for_recordings_in_progress(lab, tmp_path):
     """A configuration change while an ffmpeg of `recorder` runs leaves the restart pending; a later run does it."""
     rec, nats = lab[REC], lab[NATS]

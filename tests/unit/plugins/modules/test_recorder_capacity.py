@@ -485,6 +485,19 @@ def test_module_benchmark_with_a_stand_in_ffmpeg(tmp_path, monkeypatch, capsys):
     assert len(calls) == 2 and 'testsrc2=size=1280x720:rate=30:duration=3,format=bgr0' in calls[1]
 
 
+def test_module_sizes_with_a_kept_benchmark_without_measuring(tmp_path, monkeypatch, capsys):
+    """measured (an earlier run's benchmark) sizes like the benchmark itself, and nothing is run: no ffmpeg here."""
+    v2_tree(tmp_path, '/a')
+    kept = {'encode_vcpus': 0.9, 'width': 1920, 'height': 1080, 'framerate': 30, 'realtime_speed': 1.1}
+    code, result = run_module({'measured': kept}, tmp_path, monkeypatch, capsys)
+    assert code == 0, result
+    assert result['benchmark'] is None
+    assert result['capacity']['per_recording']['encode_source'] == 'measured'
+    assert result['capacity']['per_recording']['vcpus_parts']['encode'] == pytest.approx(0.9, abs=1e-3)
+    _code, estimated = run_module({}, tmp_path, monkeypatch, capsys)
+    assert estimated['capacity']['per_recording']['encode_source'] != 'measured'
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Real programs
 
